@@ -1,0 +1,43 @@
+# The two commands of the README: `make lab` and `make test`. Both create the
+# Python environment in .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.requirements-installed
+
+.DEFAULT_GOAL := lab
+.PHONY: lab lab-down test lint unit molecule venv clean
+
+venv: $(READY)
+
+$(READY): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	  { echo "Python 3.11 or newer is required as '$(PYTHON)' (set PYTHON=...)."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || \
+	  { echo "'$(PYTHON) -m venv' failed: install the venv module (Debian/Ubuntu: apt-get install python3-venv)."; exit 1; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+## Bring up the local lab (node1..node3 on this machine's Docker) and provision it.
+lab: $(READY)
+	$(BIN)/ansible-playbook playbooks/lab.yml
+
+## Remove the lab's node containers, their data and their network.
+lab-down: $(READY)
+	$(BIN)/ansible-playbook playbooks/lab-nodes.yml -e swarm_lab_state=absent
+
+## Everything CI runs: lint, unit tests, then every Molecule scenario.
+test: lint unit molecule
+
+lint: $(READY)
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --offline --profile production
+
+unit: $(READY)
+	$(BIN)/pytest -q tests/unit
+
+molecule: $(READY)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/molecule test --all
+
+clean:
+	rm -rf $(VENV)
