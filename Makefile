@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.requirements-installed
+# Tools the targets start (molecule starts ansible-playbook) come from .venv.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := lab
 .PHONY: lab lab-down test lint unit molecule venv clean
@@ -37,7 +39,7 @@ unit: $(READY)
 	$(BIN)/pytest -q tests/unit
 
 molecule: $(READY)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/molecule test --all
+	$(BIN)/molecule test --all
 
 clean:
 	rm -rf $(VENV)
