@@ -6,17 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-import testinfra
-import testinfra.utils.ansible_runner
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("all")
+from conftest import RUNNER
 
-
-@pytest.fixture(scope="module")
-def manager():
-    first = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("managers")[0]
-    return testinfra.get_host(f"ansible://{first}?ansible_inventory={INVENTORY}")
+testinfra_hosts = RUNNER.get_hosts("all")
 
 
 @pytest.fixture(scope="module")

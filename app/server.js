@@ -1,0 +1,64 @@
+'use strict';
+
+const { createServer, DEFAULTS } = require('./lib/app');
+
+function integerFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+function log(line) {
+  console.log(line);
+}
+
+async function main() {
+  const port = integerFromEnv('PORT', 3000);
+  const app = createServer({
+    redisUrl: process.env.REDIS_URL || DEFAULTS.redisUrl,
+    // Docker sets HOSTNAME to the container's hostname, which tells replicas
+    // apart; createServer falls back to os.hostname().
+    hostname: process.env.HOSTNAME,
+    maxUploadBytes: integerFromEnv('MAX_UPLOAD_BYTES', DEFAULTS.maxUploadBytes),
+    // Nginx's client_max_body_size must equal MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES.
+    multipartOverheadBytes: integerFromEnv('MULTIPART_OVERHEAD_BYTES', DEFAULTS.multipartOverheadBytes),
+    log,
+  });
+
+  // Swarm stops a task with SIGTERM and waits stop_grace_period before SIGKILL:
+  // draining in-flight requests first is what lets a rolling update lose none.
+  // A second signal gives up on the drain.
+  let stopping = false;
+  const stop = (signal) => {
+    if (stopping) {
+      log(`${signal} received again, exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal} received, finishing in-flight requests`);
+    app.close().then(
+      () => {
+        log('shut down cleanly');
+        process.exit(0);
+      },
+      (err) => {
+        log(`shutdown failed: ${err.stack || err}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  const address = await app.listen(port);
+  log(`image gallery listening on port ${address.port} as ${app.hostname}`);
+}
+
+main().catch((err) => {
+  log(`startup failed: ${err.stack || err}`);
+  process.exit(1);
+});

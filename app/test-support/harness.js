@@ -1,0 +1,127 @@
+'use strict';
+
+// Test helpers: a real redis-server per test file, the app on an ephemeral
+// port, and tiny but valid images. Kept outside test/ so that `node --test`
+// does not run this file as a test of its own.
+
+const { spawn } = require('node:child_process');
+const net = require('node:net');
+const { once } = require('node:events');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { createClient } = require('redis');
+
+const { createServer } = require('../lib/app');
+
+// redis-server cannot pick a free port itself: ask the kernel for one, release
+// it, and hand it over. The gap is tiny, and a collision fails loudly.
+async function freePort() {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function waitFor(check, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet: keep polling until the deadline
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Starts redis-server on `port` (a free one by default) and a client to inspect it. */
+async function startRedis(port) {
+  const redisPort = port || await freePort();
+  const proc = spawn('redis-server', [
+    '--port', String(redisPort),
+    '--bind', '127.0.0.1',
+    '--save', '',
+    '--appendonly', 'no',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout.on('data', (chunk) => { output += chunk; });
+  proc.stderr.on('data', (chunk) => { output += chunk; });
+  const exited = once(proc, 'exit');
+
+  const url = `redis://127.0.0.1:${redisPort}`;
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  client.on('error', () => {});
+  try {
+    await Promise.race([
+      waitFor(async () => {
+        if (!client.isOpen) await client.connect();
+        return (await client.ping()) === 'PONG';
+      }, { what: `redis-server on port ${redisPort}` }),
+      exited.then(([code]) => {
+        throw new Error(`redis-server exited with ${code}:\n${output}`);
+      }),
+    ]);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
+
+  return {
+    port: redisPort,
+    url,
+    client,
+    async stop() {
+      if (client.isOpen) await client.disconnect();
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Starts the app on an ephemeral port; log lines are collected, not printed. */
+async function startApp(options) {
+  const logs = [];
+  const app = createServer({ hostname: 'test-host', log: (line) => logs.push(line), ...options });
+  const { port } = await app.listen(0, '127.0.0.1');
+  return { app, logs, base: `http://127.0.0.1:${port}`, port, close: () => app.close() };
+}
+
+/** Uploads `bytes` as the "image" field; JSON is asked for unless `accept` says otherwise. */
+function upload(base, bytes, { filename = 'upload.bin', type = 'application/octet-stream', accept = 'application/json', field = 'image' } = {}) {
+  const form = new FormData();
+  form.append(field, new Blob([bytes], { type }), filename);
+  return fetch(`${base}/images`, {
+    method: 'POST',
+    body: form,
+    headers: accept ? { Accept: accept } : {},
+    redirect: 'manual',
+  });
+}
+
+// Real, decodable 1x1 images of each supported type (made with Pillow).
+const IMAGES = {
+  'image/png': Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGM4IWcDAALUASNyYth2AAAAAElFTkSuQmCC',
+    'base64',
+  ),
+  'image/jpeg': Buffer.from(
+    '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8X'
+    + 'GBYUGBIUFRT/2wBDAQMEBAUEBQkFBQkUDQsNFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBT/wAAR'
+    + 'CAABAAEDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEG'
+    + 'E1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWG'
+    + 'h4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEB'
+    + 'AQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYk'
+    + 'NOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0'
+    + 'tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDwqiiivmj+3T//2Q==',
+    'base64',
+  ),
+  'image/gif': Buffer.from('R0lGODdhAQABAIEAAMgePAAAAAAAAAAAACwAAAAAAQABAAAIBAABBAQAOw==', 'base64'),
+  'image/webp': Buffer.from('UklGRh4AAABXRUJQVlA4TBEAAAAvAAAAAAdQjyKXp/+BiOh/AAA=', 'base64'),
+};
+
+module.exports = { freePort, waitFor, startRedis, startApp, upload, IMAGES };
