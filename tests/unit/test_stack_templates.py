@@ -69,7 +69,7 @@ def test_gallery_rolls_one_at_a_time_and_rolls_back(stack):
     assert gallery["update_config"] == {
         "parallelism": 1, "delay": "5s", "order": "start-first", "failure_action": "rollback", "monitor": "20s",
     }
-    assert gallery["restart_policy"]["condition"] == "on-failure"
+    assert gallery["restart_policy"]["condition"] == "any"
 
 
 def test_redis_is_pinned_to_its_data_and_persists(stack):

@@ -1,47 +1,8 @@
-"""Shared fixtures: the scenario's nodes, reached as the inventory describes them."""
+"""The fixtures every scenario shares live in molecule/resources/tests."""
 
-import binascii
-import os
-import struct
-import zlib
+import sys
+from pathlib import Path
 
-import pytest
-import testinfra
-import testinfra.utils.ansible_runner
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
-
-
-def node(name):
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
-
-
-@pytest.fixture(scope="session")
-def manager():
-    return node(RUNNER.get_hosts("managers")[0])
-
-
-@pytest.fixture(scope="session")
-def node_urls():
-    """Base URL of the gallery's published port on each node, by node name."""
-    urls = {}
-    for name in RUNNER.get_hosts("all"):
-        addresses = [a for a in node(name).interface("eth0").addresses if ":" not in a]
-        urls[name] = f"http://{addresses[0]}"
-    return urls
-
-
-def make_png(width, height, rgb):
-    """A valid, decodable PNG of one colour (browsers check CRCs and zlib)."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", binascii.crc32(kind + data))
-
-    row = b"\x00" + bytes(rgb) * width
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
+from swarm_testing import manager, node_urls  # noqa: E402,F401  (fixtures)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from conftest import make_png
+from swarm_testing import make_png
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "artifacts"

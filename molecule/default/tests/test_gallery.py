@@ -6,7 +6,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import RUNNER, make_png
+from swarm_testing import RUNNER, make_png
 
 STACK = "gallery"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RUNNER
+from swarm_testing import RUNNER
 
 testinfra_hosts = RUNNER.get_hosts("all")
 

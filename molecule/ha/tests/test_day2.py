@@ -1,0 +1,157 @@
+"""Day-2 operations on three managers and two workers, in the order an operator meets them.
+
+The tests share one cluster and change it: they run in file order, each
+leaving the cluster whole for the next, and the last one resets it.
+"""
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+from swarm_testing import INVENTORY, RUNNER, node, playbook
+
+STACK = "gallery"
+WORKERS = RUNNER.get_hosts("workers")
+
+
+def swarm_nodes(via):
+    """The swarm's nodes by hostname, as a manager reports them."""
+    ids = via.check_output("docker node ls -q").split()
+    return {n["Description"]["Hostname"]: n for n in json.loads(via.check_output(f"docker node inspect {' '.join(ids)}"))}
+
+
+def eventually(check, timeout=120, every=3):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except AssertionError:
+            pass
+        assert time.monotonic() < deadline, f"not true within {timeout}s: {check.__doc__}"
+        time.sleep(every)
+
+
+def replicas(via):
+    lines = via.check_output(f"docker stack services {STACK} --format '{{{{.Name}}}} {{{{.Replicas}}}}'").splitlines()
+    return dict(line.split() for line in lines)
+
+
+def serving(node_urls, names):
+    return all(requests.get(f"{node_urls[name]}/healthz", timeout=5).status_code == 200 for name in names)
+
+
+def test_three_managers_and_two_workers(manager):
+    nodes = swarm_nodes(manager)
+    assert {name: n["Spec"]["Role"] for name, n in nodes.items()} == {
+        "node1": "manager", "node2": "manager", "node3": "manager", "node4": "worker", "node5": "worker"}
+    assert {n["Status"]["State"] for n in nodes.values()} == {"ready"}
+
+
+def test_quorum_guard_refuses_to_remove_a_manager(manager):
+    result = playbook("remove-node.yml", "-e", "node=node3", "-e", "confirm=yes")
+    assert result.returncode != 0
+    assert "3 managers tolerate 1 failure, 2 managers tolerate 0 failures" in result.output
+    node3 = swarm_nodes(manager)["node3"]
+    assert node3["Spec"]["Role"] == "manager" and node3["Spec"]["Availability"] == "active"
+
+
+def test_removal_is_refused_without_confirmation(manager):
+    result = playbook("remove-node.yml", "-e", "node=node5")
+    assert result.returncode != 0
+    assert "Not confirmed: nothing was changed" in result.output
+    assert swarm_nodes(manager)["node5"]["Spec"]["Availability"] == "active"
+
+
+def test_swarm_survives_the_loss_of_its_leader(node_urls):
+    leader = next(name for name, n in swarm_nodes(node("node1")).items()
+                  if n.get("ManagerStatus", {}).get("Leader"))
+    survivor = node(next(m for m in RUNNER.get_hosts("managers") if m != leader))
+    node(leader).check_output("systemctl stop docker.socket docker.service")
+    try:
+        def scaled():
+            """the remaining managers accept docker service scale"""
+            return survivor.run(f"docker service scale --detach {STACK}_gallery=4").rc == 0
+        eventually(scaled, timeout=90)
+        eventually(lambda: replicas(survivor)[f"{STACK}_gallery"] == "4/4", timeout=120)
+        others = [name for name in node_urls if name != leader]
+        assert eventually(lambda: serving(node_urls, others), timeout=60)
+    finally:
+        node(leader).check_output("systemctl start docker.service")
+    eventually(lambda: swarm_nodes(survivor)[leader]["ManagerStatus"]["Reachability"] == "reachable", timeout=120)
+    survivor.check_output(f"docker service scale --detach {STACK}_gallery=3")
+
+
+def test_rotating_tokens_leaves_every_node_in_place(manager):
+    def tokens():
+        return [manager.check_output(f"docker swarm join-token -q {kind}") for kind in ("worker", "manager")]
+
+    before, nodes_before = tokens(), {name: n["ID"] for name, n in swarm_nodes(manager).items()}
+    result = playbook("rotate-tokens.yml")
+    assert result.returncode == 0, result.output
+    after = tokens()
+    assert all(old != new for old, new in zip(before, after))
+    assert not any(token in result.output for token in before + after)
+    nodes_after = swarm_nodes(manager)
+    assert {name: n["ID"] for name, n in nodes_after.items()} == nodes_before
+    assert {n["Status"]["State"] for n in nodes_after.values()} == {"ready"}
+
+
+def test_remove_a_worker_and_site_yml_joins_it_again(manager, node_urls):
+    result = playbook("remove-node.yml", "-e", "node=node5", "-e", "confirm=yes")
+    assert result.returncode == 0, result.output
+    assert "node5" not in swarm_nodes(manager)
+    assert node("node5").check_output("docker info --format '{{.Swarm.LocalNodeState}}'") == "inactive"
+    assert serving(node_urls, ["node1", "node2", "node3", "node4"])
+    assert replicas(manager)[f"{STACK}_gallery"] == "3/3"
+    # node5 is still in the inventory: the next run takes it back, as it would a new host.
+    result = playbook("site.yml")
+    assert result.returncode == 0, result.output
+    node5 = swarm_nodes(manager)["node5"]
+    assert node5["Spec"]["Role"] == "worker" and node5["Status"]["State"] == "ready"
+
+
+def test_remove_an_unreachable_worker(manager):
+    container = RUNNER.get_variables("node5")["ansible_host"]
+    subprocess.run(["docker", "stop", container], check=True, capture_output=True)
+    try:
+        result = playbook("remove-node.yml", "-e", "node=node5", "-e", "confirm=yes")
+        assert result.returncode == 0, result.output
+        assert "node5" not in swarm_nodes(manager)
+    finally:
+        subprocess.run(["docker", "start", container], check=True, capture_output=True)
+    eventually(lambda: node("node5").run("systemctl is-active docker").stdout.strip() == "active", timeout=120)
+    result = playbook("site.yml")
+    assert result.returncode == 0, result.output
+    assert swarm_nodes(manager)["node5"]["Status"]["State"] == "ready"
+
+
+def test_promote_and_demote_through_the_inventory(manager):
+    inventory = yaml.safe_load(Path(INVENTORY).read_text())
+    inventory["managers"]["hosts"]["node4"] = inventory["workers"]["hosts"].pop("node4")
+    # Beside the original, so that its host_vars (the containers' names) apply.
+    promoted = Path(INVENTORY).with_name("promoted.yml")
+    promoted.write_text(yaml.safe_dump(inventory))
+    try:
+        result = playbook("site.yml", inventory=promoted)
+    finally:
+        promoted.unlink()
+    assert result.returncode == 0, result.output
+    assert "even number of managers (4)" in result.output
+    assert swarm_nodes(manager)["node4"]["Spec"]["Role"] == "manager"
+
+    result = playbook("site.yml")
+    assert result.returncode == 0, result.output
+    assert swarm_nodes(manager)["node4"]["Spec"]["Role"] == "worker"
+
+
+def test_reset_leaves_no_swarm_on_any_node():
+    result = playbook("reset.yml", "-e", "confirm=yes")
+    assert result.returncode == 0, result.output
+    for name in RUNNER.get_hosts("all"):
+        assert node(name).check_output("docker info --format '{{.Swarm.LocalNodeState}}'") == "inactive"
