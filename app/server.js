@@ -20,6 +20,10 @@ async function main() {
   const port = integerFromEnv('PORT', 3000);
   const app = createServer({
     redisUrl: process.env.REDIS_URL || DEFAULTS.redisUrl,
+    // Optional: a read replica of REDIS_URL (redis-server --replicaof). While
+    // the primary is down, reads come from it and uploads answer 503; unset,
+    // the primary is the only store.
+    redisReplicaUrl: process.env.REDIS_REPLICA_URL || undefined,
     // Docker sets HOSTNAME to the container's hostname, which tells replicas
     // apart; createServer falls back to os.hostname().
     hostname: process.env.HOSTNAME,

@@ -6,7 +6,9 @@ const os = require('node:os');
 const { detectImageType } = require('./image-type');
 const { getBoundary, parseMultipart, MultipartError } = require('./multipart');
 const { renderGallery, renderUnavailable } = require('./page');
-const { createStore, isValidId, StoreUnavailableError } = require('./store');
+const {
+  createStore, isValidId, StoreReadOnlyError, StoreUnavailableError,
+} = require('./store');
 
 const DEFAULTS = {
   redisUrl: 'redis://redis:6379',
@@ -38,7 +40,12 @@ function createServer(options = {}) {
   // client_max_body_size, so both layers refuse the same requests.
   const maxBodyBytes = config.maxUploadBytes + config.multipartOverheadBytes;
 
-  const store = createStore({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs, log });
+  const store = createStore({
+    url: config.redisUrl,
+    replicaUrl: config.redisReplicaUrl,
+    timeoutMs: config.redisTimeoutMs,
+    log,
+  });
   let closing = null;
 
   function send(res, status, body, headers = {}) {
@@ -74,10 +81,12 @@ function createServer(options = {}) {
 
   async function showGallery(req, res) {
     try {
-      const images = await store.list();
-      send(res, 200, renderGallery({ images, hostname, maxUploadBytes: config.maxUploadBytes }), {
+      const { images, backend } = await store.list();
+      const readOnly = backend === 'replica';
+      send(res, 200, renderGallery({ images, hostname, maxUploadBytes: config.maxUploadBytes, readOnly }), {
         'Content-Type': 'text/html; charset=utf-8',
         'Cache-Control': 'no-store',
+        'X-Store': backend,
       });
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
@@ -143,6 +152,14 @@ function createServer(options = {}) {
     try {
       image = await store.save({ data: part.data, type, name: cleanFilename(part.filename) });
     } catch (err) {
+      if (err instanceof StoreReadOnlyError) {
+        log(`POST /images read-only: ${err.message}`);
+        // A primary down while its replica is up is likely a planned outage
+        // (its node's Docker engine being upgraded), longer than a blip.
+        sendError(req, res, 503, 'Uploads are paused: the image store is read-only for now; '
+          + 'nothing was saved. Try again later.', { 'Retry-After': '30' });
+        return;
+      }
       if (!(err instanceof StoreUnavailableError)) throw err;
       log(`POST /images unavailable: ${err.message}`);
       sendError(req, res, 503, 'The image store is unavailable; nothing was saved. Try again later.',
@@ -171,8 +188,9 @@ function createServer(options = {}) {
       return;
     }
     let image;
+    let backend;
     try {
-      image = await store.get(id);
+      ({ image, backend } = await store.get(id));
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       log(`GET /images/${id} unavailable: ${err.message}`);
@@ -180,16 +198,16 @@ function createServer(options = {}) {
       return;
     }
     if (!image) {
-      sendText(res, 404, 'No such image.');
+      sendText(res, 404, 'No such image.', { 'X-Store': backend });
       return;
     }
     // An id always names the same bytes, so caches may keep them forever.
-    send(res, 200, image.data, { 'Content-Type': image.type, 'Cache-Control': IMMUTABLE });
+    send(res, 200, image.data, { 'Content-Type': image.type, 'Cache-Control': IMMUTABLE, 'X-Store': backend });
   }
 
   async function listImages(req, res) {
     try {
-      const images = await store.list();
+      const { images, backend } = await store.list();
       sendJson(res, 200, images.map((image) => ({
         id: image.id,
         type: image.type,
@@ -197,7 +215,7 @@ function createServer(options = {}) {
         name: image.name,
         created: image.created,
         url: `/images/${image.id}`,
-      })));
+      })), { 'X-Store': backend });
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       log(`GET /api/images unavailable: ${err.message}`);
@@ -205,14 +223,21 @@ function createServer(options = {}) {
     }
   }
 
+  // Degraded is still 200: the gallery serves reads, and Swarm must not
+  // replace its tasks over an outage of Redis that a new task would share.
   async function health(req, res) {
-    let healthy = false;
+    let backend;
     try {
-      healthy = await store.ping();
+      backend = await store.ping();
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
+      sendText(res, 503, 'redis unavailable', { 'Cache-Control': 'no-store' });
+      return;
     }
-    sendText(res, healthy ? 200 : 503, healthy ? 'ok' : 'redis unavailable', { 'Cache-Control': 'no-store' });
+    let body = 'degraded: read-only, the Redis primary is down and its replica answers';
+    // Without a replica configured, keep the body that monitors already expect.
+    if (backend === 'primary') body = config.redisReplicaUrl ? 'ok: primary' : 'ok';
+    sendText(res, 200, body, { 'Cache-Control': 'no-store', 'X-Store': backend });
   }
 
   const routes = [

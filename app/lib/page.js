@@ -19,6 +19,7 @@ const STYLE = `
   body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #222; }
   form { margin: 1rem 0 2rem; display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
   .hint { color: #666; font-size: .9rem; }
+  .notice { background: #fff3cd; border-radius: 4px; padding: .5rem 1rem; }
   .grid { list-style: none; padding: 0; display: grid; gap: 8px;
           grid-template-columns: repeat(auto-fill, 160px); }
   .grid a { display: block; width: 160px; height: 160px; border-radius: 4px; overflow: hidden; background: #eee; }
@@ -32,7 +33,12 @@ function thumbnail(image) {
     `loading="lazy" alt="${escapeHtml(image.name)}" width="160" height="160"></a></li>`;
 }
 
-function renderGallery({ images, hostname, maxUploadBytes }) {
+// readOnly: the page comes from the Redis replica, so uploads will be refused
+// until the primary is back; better said before the user picks a file.
+function renderGallery({ images, hostname, maxUploadBytes, readOnly = false }) {
+  const notice = readOnly
+    ? '<p class="notice" role="status">Uploads are paused for now: the gallery is read-only.</p>\n'
+    : '';
   const grid = images.length > 0
     ? `<ul class="grid">\n${images.map(thumbnail).join('\n')}\n</ul>`
     : '<p>No images yet: upload the first one.</p>';
@@ -46,7 +52,7 @@ function renderGallery({ images, hostname, maxUploadBytes }) {
 </head>
 <body>
 <h1>Image gallery</h1>
-<form method="post" action="/images" enctype="multipart/form-data">
+${notice}<form method="post" action="/images" enctype="multipart/form-data">
 <input type="file" name="image" accept="${SUPPORTED_TYPES.join(',')}" required>
 <button type="submit">Upload</button>
 <span class="hint">PNG, JPEG, GIF or WebP, up to ${formatBytes(maxUploadBytes)}</span>

@@ -16,6 +16,9 @@ const IMAGE_LIST_KEY = 'gallery:images';
 const ID_PATTERN = /^[0-9a-f]{32}$/;
 
 class StoreUnavailableError extends Error {}
+// Writes go to the primary only: while a replica still answers reads, the
+// HTTP layer can say that uploads are paused rather than that all is down.
+class StoreReadOnlyError extends StoreUnavailableError {}
 
 function isValidId(id) {
   return ID_PATTERN.test(id);
@@ -25,7 +28,8 @@ function imageKey(id) {
   return IMAGE_KEY_PREFIX + id;
 }
 
-// REDIS_URL may carry a password (redis://user:secret@host); logs must not.
+// REDIS_URL and REDIS_REPLICA_URL may carry a password (redis://user:secret@host);
+// logs must not.
 function redactPassword(url) {
   try {
     const parsed = new URL(url);
@@ -37,15 +41,16 @@ function redactPassword(url) {
 }
 
 /**
- * Opens a Redis-backed image store. The connection is made, and remade after a
- * Redis restart, in the background; until it is ready every call fails fast
- * with StoreUnavailableError instead of queueing.
+ * Connects one Redis client in the background, and again after each Redis
+ * restart; until it is ready every command fails fast with
+ * StoreUnavailableError instead of queueing. `name` tells the primary's and the
+ * replica's lines apart in logs and errors.
  */
-function createStore({ url, timeoutMs = 1000, log = () => {} }) {
+function openBackend({ name, url, timeoutMs, log }) {
   const client = createClient({
     url,
     // Queued commands would wait for a reconnect that may never come; failing
-    // at once lets the HTTP layer answer 503.
+    // at once lets the store try the replica, or the HTTP layer answer 503.
     disableOfflineQueue: true,
   });
 
@@ -53,26 +58,26 @@ function createStore({ url, timeoutMs = 1000, log = () => {} }) {
   // Without an 'error' listener, node-redis' EventEmitter would throw and take
   // the process down on the first lost connection.
   client.on('error', (err) => {
-    if (err.message !== lastError) log(`redis error: ${err.message}`);
+    if (err.message !== lastError) log(`${name} error: ${err.message}`);
     lastError = err.message;
   });
   client.on('ready', () => {
     lastError = null;
-    log(`redis ready at ${redactPassword(url)}`);
+    log(`${name} ready at ${redactPassword(url)}`);
   });
 
   // Not awaited: the HTTP server should come up (and report 503) even while
   // Redis is not reachable yet, e.g. when Swarm starts both services together.
-  client.connect().catch((err) => log(`redis connect failed: ${err.message}`));
+  client.connect().catch((err) => log(`${name} connect failed: ${err.message}`));
 
   // Every command is bounded in time: disableOfflineQueue does not cover MULTI
   // in node-redis 4.5, nor a connection that died without the socket noticing.
   async function run(operation) {
-    if (!client.isReady) throw new StoreUnavailableError('redis is not connected');
+    if (!client.isReady) throw new StoreUnavailableError(`${name} is not connected`);
     let timer;
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(
-        () => reject(new StoreUnavailableError(`redis did not answer within ${timeoutMs} ms`)),
+        () => reject(new StoreUnavailableError(`${name} did not answer within ${timeoutMs} ms`)),
         timeoutMs,
       );
     });
@@ -80,52 +85,17 @@ function createStore({ url, timeoutMs = 1000, log = () => {} }) {
       return await Promise.race([operation(client), timeout]);
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
-      throw new StoreUnavailableError(`redis command failed: ${err.message}`, { cause: err });
+      throw new StoreUnavailableError(`${name} command failed: ${err.message}`, { cause: err });
     } finally {
       clearTimeout(timer);
     }
   }
 
   return {
-    async ping() {
-      return (await run((c) => c.ping())) === 'PONG';
-    },
+    run,
 
-    async save({ data, type, name }) {
-      const id = crypto.randomBytes(16).toString('hex');
-      const created = Date.now();
-      await run((c) => c.multi()
-        .hSet(imageKey(id), { data, type, name, size: data.length, created })
-        .lPush(IMAGE_LIST_KEY, id)
-        .exec());
-      return { id, type, name, size: data.length, created };
-    },
-
-    /** Image metadata, newest first. */
-    async list() {
-      return run(async (c) => {
-        const ids = await c.lRange(IMAGE_LIST_KEY, 0, -1);
-        const rows = await Promise.all(
-          ids.map((id) => c.hmGet(imageKey(id), ['type', 'name', 'size', 'created'])),
-        );
-        return ids
-          .map((id, i) => {
-            const [type, name, size, created] = rows[i];
-            return type === null ? null : { id, type, name, size: Number(size), created: Number(created) };
-          })
-          .filter(Boolean);
-      });
-    },
-
-    /** { data, type } of one image, or null if there is none with this id. */
-    async get(id) {
-      const [data, type] = await run((c) => c.hmGet(
-        commandOptions({ returnBuffers: true }),
-        imageKey(id),
-        ['data', 'type'],
-      ));
-      if (data === null || type === null) return null;
-      return { data, type: type.toString('latin1') };
+    get isReady() {
+      return client.isReady;
     },
 
     async close() {
@@ -139,9 +109,91 @@ function createStore({ url, timeoutMs = 1000, log = () => {} }) {
       } catch (err) {
         // QUIT has already marked the client closed; only the socket is left,
         // and it must not keep the process alive.
-        log(`redis quit failed: ${err.message}`);
+        log(`${name} quit failed: ${err.message}`);
         client.unref();
       }
+    },
+  };
+}
+
+/**
+ * Opens a Redis-backed image store on a primary and, given `replicaUrl`, on a
+ * read replica of it. Reads answer from the primary, and from the replica
+ * while the primary is down or failing, so the gallery stays viewable through
+ * a Redis outage; they say which `backend` answered. Writes need the primary.
+ */
+function createStore({ url, replicaUrl, timeoutMs = 1000, log = () => {} }) {
+  const primary = openBackend({ name: 'redis', url, timeoutMs, log });
+  const replica = replicaUrl
+    ? openBackend({ name: 'redis replica', url: replicaUrl, timeoutMs, log })
+    : null;
+
+  // The replica may lack the last writes the primary took before going down:
+  // stale reads beat failed ones while the primary is away.
+  async function read(operation) {
+    try {
+      return { value: await primary.run(operation), backend: 'primary' };
+    } catch (err) {
+      if (!replica) throw err;
+      try {
+        return { value: await replica.run(operation), backend: 'replica' };
+      } catch (replicaErr) {
+        throw new StoreUnavailableError(`${err.message}; ${replicaErr.message}`, { cause: replicaErr });
+      }
+    }
+  }
+
+  return {
+    /** 'primary' or 'replica': which one answered PING. */
+    async ping() {
+      return (await read((c) => c.ping())).backend;
+    },
+
+    async save({ data, type, name }) {
+      const id = crypto.randomBytes(16).toString('hex');
+      const created = Date.now();
+      try {
+        await primary.run((c) => c.multi()
+          .hSet(imageKey(id), { data, type, name, size: data.length, created })
+          .lPush(IMAGE_LIST_KEY, id)
+          .exec());
+      } catch (err) {
+        if (replica?.isReady) throw new StoreReadOnlyError(`read-only, ${err.message}`, { cause: err });
+        throw err;
+      }
+      return { id, type, name, size: data.length, created };
+    },
+
+    /** { images, backend }: image metadata, newest first. */
+    async list() {
+      const { value: images, backend } = await read(async (c) => {
+        const ids = await c.lRange(IMAGE_LIST_KEY, 0, -1);
+        const rows = await Promise.all(
+          ids.map((id) => c.hmGet(imageKey(id), ['type', 'name', 'size', 'created'])),
+        );
+        return ids
+          .map((id, i) => {
+            const [type, name, size, created] = rows[i];
+            return type === null ? null : { id, type, name, size: Number(size), created: Number(created) };
+          })
+          .filter(Boolean);
+      });
+      return { images, backend };
+    },
+
+    /** { image, backend }: image is { data, type }, or null if there is none with this id. */
+    async get(id) {
+      const { value: [data, type], backend } = await read((c) => c.hmGet(
+        commandOptions({ returnBuffers: true }),
+        imageKey(id),
+        ['data', 'type'],
+      ));
+      const image = data === null || type === null ? null : { data, type: type.toString('latin1') };
+      return { image, backend };
+    },
+
+    async close() {
+      await Promise.all([primary.close(), replica?.close()]);
     },
   };
 }
@@ -151,6 +203,7 @@ module.exports = {
   isValidId,
   redactPassword,
   StoreUnavailableError,
+  StoreReadOnlyError,
   IMAGE_KEY_PREFIX,
   IMAGE_LIST_KEY,
 };

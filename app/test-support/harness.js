@@ -5,6 +5,9 @@
 // does not run this file as a test of its own.
 
 const { spawn } = require('node:child_process');
+const fs = require('node:fs/promises');
+const os = require('node:os');
+const path = require('node:path');
 const net = require('node:net');
 const { once } = require('node:events');
 const { setTimeout: sleep } = require('node:timers/promises');
@@ -37,14 +40,26 @@ async function waitFor(check, { timeoutMs = 10000, intervalMs = 50, what = 'cond
   }
 }
 
-/** Starts redis-server on `port` (a free one by default) and a client to inspect it. */
-async function startRedis(port) {
+/**
+ * Starts redis-server on `port` (a free one by default) and a client to
+ * inspect it; with `replicaOf` (a port), as a read-only replica of the
+ * redis-server on that port.
+ */
+async function startRedis(port, { replicaOf } = {}) {
   const redisPort = port || await freePort();
+  // A replica writes what it syncs to dump.rdb in its --dir, which would
+  // otherwise be the directory the tests run from.
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gallery-redis-'));
+  const removeDir = () => fs.rm(dir, { recursive: true, force: true });
   const proc = spawn('redis-server', [
     '--port', String(redisPort),
     '--bind', '127.0.0.1',
+    '--dir', dir,
     '--save', '',
     '--appendonly', 'no',
+    // Redis waits 5 s by default for more replicas to share a full sync.
+    '--repl-diskless-sync-delay', '0',
+    ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.on('data', (chunk) => { output += chunk; });
@@ -66,6 +81,8 @@ async function startRedis(port) {
     ]);
   } catch (err) {
     proc.kill('SIGKILL');
+    await exited;
+    await removeDir();
     throw err;
   }
 
@@ -73,14 +90,49 @@ async function startRedis(port) {
     port: redisPort,
     url,
     client,
+    // A frozen server keeps its connections open but answers nothing, as one
+    // behind a network partition does.
+    freeze: () => proc.kill('SIGSTOP'),
+    thaw: () => proc.kill('SIGCONT'),
     async stop() {
       if (client.isOpen) await client.disconnect();
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGKILL');
         await exited;
       }
+      await removeDir();
     },
   };
+}
+
+function replicationOffset(info, field) {
+  return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1]);
+}
+
+/**
+ * Resolves once `replica` holds every write `primary` has taken so far. After
+ * a full sync the link is up before the primary streams writes to the replica
+ * (it waits for the replica's first ACK, up to a second later), and WAIT
+ * counts only the writes of the client that sends it: offsets tell.
+ */
+async function waitForReplication(primary, replica) {
+  const target = replicationOffset(await primary.client.info('replication'), 'master_repl_offset');
+  await waitFor(async () => {
+    const info = await replica.client.info('replication');
+    return /^master_link_status:up\r?$/m.test(info) && replicationOffset(info, 'slave_repl_offset') >= target;
+  }, { what: `replica on port ${replica.port} to catch up with port ${primary.port}` });
+}
+
+/** Starts a replica of `primary` and resolves once it has synced with it. */
+async function startReplica(primary) {
+  const replica = await startRedis(undefined, { replicaOf: primary.port });
+  try {
+    await waitForReplication(primary, replica);
+  } catch (err) {
+    await replica.stop();
+    throw err;
+  }
+  return replica;
 }
 
 /** Starts the app on an ephemeral port; log lines are collected, not printed. */
@@ -124,4 +176,6 @@ const IMAGES = {
   'image/webp': Buffer.from('UklGRh4AAABXRUJQVlA4TBEAAAAvAAAAAAdQjyKXp/+BiOh/AAA=', 'base64'),
 };
 
-module.exports = { freePort, waitFor, startRedis, startApp, upload, IMAGES };
+module.exports = {
+  freePort, waitFor, startRedis, startReplica, waitForReplication, startApp, upload, IMAGES,
+};

@@ -164,3 +164,24 @@ test('SIGINT shuts down cleanly too', { timeout: 15000 }, async () => {
   assert.equal(code, 0);
   assert.match(server.output(), /SIGINT received[\s\S]*shut down cleanly/);
 });
+
+test('server.js reads from REDIS_REPLICA_URL while REDIS_URL is down', { timeout: 15000 }, async () => {
+  // A replica whose primary never came up still answers, with no data.
+  const replica = await startRedis(undefined, { replicaOf: await freePort() });
+  cleanups.push(() => replica.stop());
+  const server = await startServerProcess({
+    REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    REDIS_REPLICA_URL: replica.url,
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  await waitFor(async () => (await fetch(`${base}/healthz`)).status === 200, { what: 'healthz 200' });
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.headers.get('x-store'), 'replica');
+  assert.match(await health.text(), /^degraded: read-only/);
+  const list = await fetch(`${base}/api/images`);
+  assert.equal(list.status, 200);
+  assert.deepEqual(await list.json(), []);
+  assert.match(server.output(), new RegExp(`redis replica ready at ${replica.url}`));
+  server.child.kill('SIGTERM');
+  assert.deepEqual(await server.exited, [0, null]);
+});

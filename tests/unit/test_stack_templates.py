@@ -10,12 +10,13 @@ ROLE = Path(__file__).resolve().parents[2] / "roles" / "gallery"
 IMAGES = {"app": "gallery/app:1", "nginx": "gallery/nginx:1", "redis": "gallery/redis:1"}
 
 
-def render(name, mode):
+def render(name, mode, replicas=2):
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables = {
         **defaults,
         "gallery_network": mode,
         "gallery_stack_images": IMAGES,
+        "gallery_redis_replica_count": replicas,
         "gallery_nginx_conf": {"checksum": "0123456789abcdef"},
         "ansible_managed": "Managed by Ansible",
     }
@@ -41,7 +42,22 @@ def stack(mode):
 
 def test_stack_runs_the_given_images(stack):
     images = {name: service["image"] for name, service in stack["services"].items()}
-    assert images == {"nginx": IMAGES["nginx"], "gallery": IMAGES["app"], "redis": IMAGES["redis"]}
+    assert images == {"nginx": IMAGES["nginx"], "gallery": IMAGES["app"], "redis": IMAGES["redis"],
+                      "redis-replica": IMAGES["redis"]}
+
+
+def test_read_replicas_stay_off_the_primary_node(stack):
+    replica = stack["services"]["redis-replica"]
+    assert replica["deploy"]["replicas"] == 2
+    assert replica["deploy"]["placement"] == {"constraints": ["node.labels.storage != true"], "max_replicas_per_node": 1}
+    assert replica["command"][:3] == ["redis-server", "--replicaof", "redis"]
+    assert stack["services"]["gallery"]["environment"]["REDIS_REPLICA_URL"] == "redis://redis-replica:6379"
+
+
+def test_no_read_replicas_means_no_replica_url(mode):
+    stack = yaml.safe_load(render("docker-stack.yml.j2", mode, replicas=0))
+    assert "redis-replica" not in stack["services"]
+    assert "REDIS_REPLICA_URL" not in stack["services"]["gallery"]["environment"]
 
 
 def test_mesh_publishes_through_ingress_with_virtual_ips(stack, mode):

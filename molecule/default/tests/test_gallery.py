@@ -6,20 +6,9 @@ import uuid
 import pytest
 import requests
 
-from swarm_testing import RUNNER, make_png
+from swarm_testing import RUNNER, make_png, upload
 
 STACK = "gallery"
-
-
-def upload(base_url, name, data):
-    response = requests.post(
-        f"{base_url}/images",
-        files={"image": (name, data, "application/octet-stream")},
-        headers={"Accept": "application/json"},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
 
 
 def fetch_when_served(url, timeout=90):

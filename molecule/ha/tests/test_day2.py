@@ -5,6 +5,8 @@ leaving the cluster whole for the next, and the last one resets it.
 """
 
 import json
+import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from swarm_testing import INVENTORY, RUNNER, node, playbook
+from swarm_testing import INVENTORY, PROJECT, RUNNER, RequestLoop, make_png, node, playbook, upload
 
 STACK = "gallery"
 WORKERS = RUNNER.get_hosts("workers")
@@ -39,7 +41,17 @@ def eventually(check, timeout=120, every=3):
 
 def replicas(via):
     lines = via.check_output(f"docker stack services {STACK} --format '{{{{.Name}}}} {{{{.Replicas}}}}'").splitlines()
-    return dict(line.split() for line in lines)
+    # "gallery_redis-replica 2/2 (max 1 per node)": the count is the second word.
+    return dict(line.split()[:2] for line in lines)
+
+
+def changed(output):
+    """changed= of each host, from the run's PLAY RECAP."""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def image_of(via, service):
+    return via.check_output(f"docker service inspect {STACK}_{service} --format '{{{{.Spec.TaskTemplate.ContainerSpec.Image}}}}'")
 
 
 def serving(node_urls, names):
@@ -112,6 +124,7 @@ def test_remove_a_worker_and_site_yml_joins_it_again(manager, node_urls):
     # node5 is still in the inventory: the next run takes it back, as it would a new host.
     result = playbook("site.yml")
     assert result.returncode == 0, result.output
+    assert [host for host, count in changed(result.output).items() if count] == ["node5"]
     node5 = swarm_nodes(manager)["node5"]
     assert node5["Spec"]["Role"] == "worker" and node5["Status"]["State"] == "ready"
 
@@ -148,6 +161,69 @@ def test_promote_and_demote_through_the_inventory(manager):
     result = playbook("site.yml")
     assert result.returncode == 0, result.output
     assert swarm_nodes(manager)["node4"]["Spec"]["Role"] == "worker"
+
+
+def test_deploy_yml_scales_and_rolls_out_another_release(manager, node_urls, tmp_path):
+    release = tmp_path / "app"
+    shutil.copytree(PROJECT / "app", release, ignore=shutil.ignore_patterns("node_modules"))
+    (release / "RELEASE").write_text("next\n")  # another build context: another image tag
+    image_id = upload(node_urls["node1"], "release.png", make_png(8, 8, (200, 40, 40)))
+    before = image_of(manager, "gallery")
+    with RequestLoop(node_urls.values(), ["/", "/api/images", f"/images/{image_id}"]) as loop:
+        result = playbook("deploy.yml", "-e", "gallery_replicas=4", "-e", f"gallery_app_context={release}")
+    assert result.returncode == 0, result.output
+    assert re.search(r"gallery: (update )?completed", result.output), result.output
+    after = image_of(manager, "gallery")
+    assert after != before
+    assert replicas(manager)[f"{STACK}_gallery"] == "4/4"
+    running = manager.check_output(
+        f"docker service ps {STACK}_gallery --filter desired-state=running --format '{{{{.Image}}}}'").split()
+    assert running == [after] * 4
+    assert loop.failures == [], loop.failures[:10]
+    assert loop.answered > 100
+
+    result = playbook("deploy.yml")  # back to the inventory's state
+    assert result.returncode == 0, result.output
+    assert image_of(manager, "gallery") == before and replicas(manager)[f"{STACK}_gallery"] == "3/3"
+
+
+def test_drills_drain_and_lose_a_worker_then_heal(manager, node_urls):
+    result = playbook("drill.yml")
+    assert result.returncode == 0, result.output
+    assert "node5 drained. Tasks now run on:" in result.output
+    assert "node5 left; the swarm lists it Down" in result.output
+    nodes = swarm_nodes(manager)
+    assert len(manager.check_output("docker node ls -q").split()) == 5  # no Down entry left behind
+    assert nodes["node5"]["Status"]["State"] == "ready" and nodes["node5"]["Spec"]["Availability"] == "active"
+    assert serving(node_urls, list(node_urls))
+
+
+def engine_started(name):
+    return int(node(name).check_output("systemctl show docker.service -p ExecMainStartTimestampMonotonic --value"))
+
+
+def test_rolling_engine_upgrade_loses_no_request(manager, node_urls):
+    image_id = upload(node_urls["node1"], "upgrade.png", make_png(8, 8, (40, 200, 40)))
+    before = {name: engine_started(name) for name in node_urls}
+    with RequestLoop(node_urls.values(), ["/", "/api/images", f"/images/{image_id}"]) as loop:
+        result = playbook("upgrade.yml", "-e", "docker_engine_upgrade_force=true")
+    assert result.returncode == 0, result.output
+    after = {name: engine_started(name) for name in node_urls}
+    assert all(after[name] > before[name] for name in node_urls)
+    # One node at a time, managers first, in inventory order.
+    assert sorted(after, key=after.get) == RUNNER.get_hosts("managers") + RUNNER.get_hosts("workers")
+    assert loop.failures == [], loop.failures[:10]
+    assert loop.answered > 200
+    # Draining the storage node took the Redis primary away: reads came from a replica.
+    assert loop.stores["replica"] > 0, loop.stores
+    nodes = swarm_nodes(manager)
+    assert {n["Spec"]["Availability"] for n in nodes.values()} == {"active"}
+    assert not any("ansible.drained" in n["Spec"].get("Labels", {}) for n in nodes.values())
+
+    result = playbook("upgrade.yml")  # nothing newer to install: nothing to do
+    assert result.returncode == 0, result.output
+    assert set(changed(result.output).values()) == {0}
+    assert {name: engine_started(name) for name in node_urls} == after
 
 
 def test_reset_leaves_no_swarm_on_any_node():

@@ -1,13 +1,18 @@
 """What every scenario's tests share: its nodes, reached as its inventory describes them."""
 
 import binascii
+import collections
+import itertools
 import os
 import subprocess
 import struct
+import threading
+import time
 import zlib
 from pathlib import Path
 
 import pytest
+import requests
 import testinfra
 import testinfra.utils.ansible_runner
 
@@ -27,7 +32,9 @@ def playbook(name, *args, inventory=INVENTORY):
     The result's `output` holds stdout and stderr together.
     """
     command = ["ansible-playbook", "-i", str(inventory), str(PROJECT / name), *args]
-    result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    # Molecule forces colours on; the tests read the output as text.
+    env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, check=False)
     result.output = result.stdout + result.stderr
     return result
 
@@ -60,3 +67,66 @@ def make_png(width, height, rgb):
         + chunk(b"IDAT", zlib.compress(row * height))
         + chunk(b"IEND", b"")
     )
+
+
+def upload(base_url, name, data):
+    """Upload an image through the gallery's form endpoint; returns its id."""
+    response = requests.post(
+        f"{base_url}/images",
+        files={"image": (name, data, "application/octet-stream")},
+        headers={"Accept": "application/json"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+class RequestLoop:
+    """GETs against the gallery in a background thread, while something else happens.
+
+    It plays the load balancer a real cluster has in front of its nodes:
+    requests go round-robin to the nodes, and a request that a node does not
+    answer at all (connection refused, reset or timed out: its engine is restarting) is
+    retried on the next node, as nginx's proxy_next_upstream does for GETs.
+    A failure is an HTTP error status, or a request that no node answered.
+    """
+
+    def __init__(self, urls, paths, pause=0.05):
+        self.urls, self.paths, self.pause = list(urls), list(paths), pause
+        self.answered, self.retried, self.failures = 0, 0, []
+        self.stores = collections.Counter()  # which Redis answered the reads (X-Store)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _get(self, path, start):
+        unanswered = []
+        for offset in range(len(self.urls)):
+            url = self.urls[(start + offset) % len(self.urls)] + path
+            try:
+                response = requests.get(url, timeout=5)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                unanswered.append(f"{url}: {error.__class__.__name__}")
+                self.retried += 1
+                continue
+            if response.status_code >= 400:
+                self.failures.append((time.strftime("%H:%M:%S"), url, response.status_code, response.text[:200]))
+            else:
+                self.answered += 1
+                self.stores[response.headers.get("X-Store")] += 1
+            return
+        self.failures.append((time.strftime("%H:%M:%S"), path, None, "; ".join(unanswered)))
+
+    def _run(self):
+        for turn in itertools.count():
+            if self._stop.is_set():
+                return
+            self._get(self.paths[turn % len(self.paths)], turn)
+            time.sleep(self.pause)
