@@ -2,14 +2,12 @@
 
 import os
 import uuid
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from swarm_testing import make_png
+from swarm_testing import ARTIFACTS, make_png
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "artifacts"
 # Chromium's background services would try to reach the internet.
 QUIET = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]

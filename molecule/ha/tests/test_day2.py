@@ -169,7 +169,8 @@ def test_deploy_yml_scales_and_rolls_out_another_release(manager, node_urls, tmp
     (release / "RELEASE").write_text("next\n")  # another build context: another image tag
     image_id = upload(node_urls["node1"], "release.png", make_png(8, 8, (200, 40, 40)))
     before = image_of(manager, "gallery")
-    with RequestLoop(node_urls.values(), ["/", "/api/images", f"/images/{image_id}"]) as loop:
+    with RequestLoop("deploy.yml rolling out a release", node_urls.values(),
+                     ["/", "/api/images", f"/images/{image_id}"]) as loop:
         result = playbook("deploy.yml", "-e", "gallery_replicas=4", "-e", f"gallery_app_context={release}")
     assert result.returncode == 0, result.output
     assert re.search(r"gallery: (update )?completed", result.output), result.output
@@ -205,7 +206,8 @@ def engine_started(name):
 def test_rolling_engine_upgrade_loses_no_request(manager, node_urls):
     image_id = upload(node_urls["node1"], "upgrade.png", make_png(8, 8, (40, 200, 40)))
     before = {name: engine_started(name) for name in node_urls}
-    with RequestLoop(node_urls.values(), ["/", "/api/images", f"/images/{image_id}"]) as loop:
+    with RequestLoop("upgrade.yml restarting every engine", node_urls.values(),
+                     ["/", "/api/images", f"/images/{image_id}"]) as loop:
         result = playbook("upgrade.yml", "-e", "docker_engine_upgrade_force=true")
     assert result.returncode == 0, result.output
     after = {name: engine_started(name) for name in node_urls}

@@ -19,6 +19,7 @@ import testinfra.utils.ansible_runner
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+ARTIFACTS = PROJECT / "artifacts"
 
 
 def node(name):
@@ -91,8 +92,8 @@ class RequestLoop:
     A failure is an HTTP error status, or a request that no node answered.
     """
 
-    def __init__(self, urls, paths, pause=0.05):
-        self.urls, self.paths, self.pause = list(urls), list(paths), pause
+    def __init__(self, name, urls, paths, pause=0.05):
+        self.name, self.urls, self.paths, self.pause = name, list(urls), list(paths), pause
         self.answered, self.retried, self.failures = 0, 0, []
         self.stores = collections.Counter()  # which Redis answered the reads (X-Store)
         self._stop = threading.Event()
@@ -105,6 +106,12 @@ class RequestLoop:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join(timeout=30)
+        # The figures, for whoever reports on a run (tests assert, they do not print).
+        ARTIFACTS.mkdir(exist_ok=True)
+        with (ARTIFACTS / "request-loops.log").open("a") as log:
+            log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {self.name}: {self.answered} answered, "
+                      f"{self.retried} retried on another node, {len(self.failures)} failed; "
+                      f"reads by store {dict(self.stores)}\n")
 
     def _get(self, path, start):
         unanswered = []
