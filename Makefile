@@ -8,7 +8,7 @@ READY := $(VENV)/.requirements-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := lab
-.PHONY: lab lab-down test lint unit app-test molecule venv clean
+.PHONY: lab lab-down test lint unit bad-input app-test molecule venv clean
 
 venv: $(READY)
 
@@ -28,8 +28,8 @@ lab: $(READY)
 lab-down: $(READY)
 	$(BIN)/ansible-playbook playbooks/lab-nodes.yml -e swarm_lab_state=absent
 
-## What CI runs: lint, unit tests, the gallery's tests, then every Molecule scenario.
-test: lint unit app-test molecule
+## What CI runs: lint, unit tests, the bad-input suite, the gallery's tests, then every Molecule scenario.
+test: lint unit bad-input app-test molecule
 
 lint: $(READY)
 	$(BIN)/yamllint --strict .
@@ -37,6 +37,10 @@ lint: $(READY)
 
 unit: $(READY)
 	$(BIN)/pytest -q tests/unit
+
+# Malformed inventories and variables, each refused before any change.
+bad-input: $(READY)
+	$(BIN)/pytest -q tests/badinput
 
 # The gallery service's own tests, against a real redis-server.
 app-test:

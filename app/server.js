@@ -1,5 +1,7 @@
 'use strict';
 
+const fs = require('node:fs');
+
 const { createServer, DEFAULTS } = require('./lib/app');
 
 function integerFromEnv(name, fallback) {
@@ -10,6 +12,24 @@ function integerFromEnv(name, fallback) {
     throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   }
   return value;
+}
+
+// The Redis password comes from a file, a Docker secret in the stack: in the
+// environment, `docker inspect` would show it. Unset, Redis needs none.
+function passwordFromFile(name) {
+  const file = process.env[name];
+  if (!file) return undefined;
+  let content;
+  try {
+    content = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${name}: cannot read the Redis password: ${err.message}`);
+  }
+  // Trailing newlines are dropped, as the shell's $(...) drops them where the
+  // stack hands the same file to redis-server and redis-cli.
+  const password = content.replace(/\n+$/, '');
+  if (password === '') throw new Error(`${name}: ${file} holds no password`);
+  return password;
 }
 
 function log(line) {
@@ -24,6 +44,8 @@ async function main() {
     // the primary is down, reads come from it and uploads answer 503; unset,
     // the primary is the only store.
     redisReplicaUrl: process.env.REDIS_REPLICA_URL || undefined,
+    // For the primary and the replica alike.
+    redisPassword: passwordFromFile('REDIS_PASSWORD_FILE'),
     // Docker sets HOSTNAME to the container's hostname, which tells replicas
     // apart; createServer falls back to os.hostname().
     hostname: process.env.HOSTNAME,

@@ -43,10 +43,14 @@ function createServer(options = {}) {
   const store = createStore({
     url: config.redisUrl,
     replicaUrl: config.redisReplicaUrl,
+    password: config.redisPassword,
     timeoutMs: config.redisTimeoutMs,
     log,
   });
   let closing = null;
+  // Why /healthz fails, logged when it changes: Swarm polls it every few
+  // seconds, and a missing password (NOAUTH) shows nowhere else.
+  let healthError = null;
 
   function send(res, status, body, headers = {}) {
     // While draining for shutdown, keep-alive connections must not be reused.
@@ -231,9 +235,12 @@ function createServer(options = {}) {
       backend = await store.ping();
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
+      if (err.message !== healthError) log(`GET /healthz unavailable: ${err.message}`);
+      healthError = err.message;
       sendText(res, 503, 'redis unavailable', { 'Cache-Control': 'no-store' });
       return;
     }
+    healthError = null;
     let body = 'degraded: read-only, the Redis primary is down and its replica answers';
     // Without a replica configured, keep the body that monitors already expect.
     if (backend === 'primary') body = config.redisReplicaUrl ? 'ok: primary' : 'ok';

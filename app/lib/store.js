@@ -46,9 +46,11 @@ function redactPassword(url) {
  * StoreUnavailableError instead of queueing. `name` tells the primary's and the
  * replica's lines apart in logs and errors.
  */
-function openBackend({ name, url, timeoutMs, log }) {
+function openBackend({ name, url, password, timeoutMs, log }) {
   const client = createClient({
     url,
+    // Sent with AUTH on every (re)connection; a password in the URL wins.
+    password,
     // Queued commands would wait for a reconnect that may never come; failing
     // at once lets the store try the replica, or the HTTP layer answer 503.
     disableOfflineQueue: true,
@@ -118,14 +120,15 @@ function openBackend({ name, url, timeoutMs, log }) {
 
 /**
  * Opens a Redis-backed image store on a primary and, given `replicaUrl`, on a
- * read replica of it. Reads answer from the primary, and from the replica
- * while the primary is down or failing, so the gallery stays viewable through
- * a Redis outage; they say which `backend` answered. Writes need the primary.
+ * read replica of it; `password`, if given, authenticates to both. Reads
+ * answer from the primary, and from the replica while the primary is down or
+ * failing, so the gallery stays viewable through a Redis outage; they say
+ * which `backend` answered. Writes need the primary.
  */
-function createStore({ url, replicaUrl, timeoutMs = 1000, log = () => {} }) {
-  const primary = openBackend({ name: 'redis', url, timeoutMs, log });
+function createStore({ url, replicaUrl, password, timeoutMs = 1000, log = () => {} }) {
+  const primary = openBackend({ name: 'redis', url, password, timeoutMs, log });
   const replica = replicaUrl
-    ? openBackend({ name: 'redis replica', url: replicaUrl, timeoutMs, log })
+    ? openBackend({ name: 'redis replica', url: replicaUrl, password, timeoutMs, log })
     : null;
 
   // The replica may lack the last writes the primary took before going down:

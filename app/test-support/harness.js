@@ -15,6 +15,8 @@ const { createClient } = require('redis');
 
 const { createServer } = require('../lib/app');
 
+const SERVER = path.join(__dirname, '..', 'server.js');
+
 // redis-server cannot pick a free port itself: ask the kernel for one, release
 // it, and hand it over. The gap is tiny, and a collision fails loudly.
 async function freePort() {
@@ -43,9 +45,10 @@ async function waitFor(check, { timeoutMs = 10000, intervalMs = 50, what = 'cond
 /**
  * Starts redis-server on `port` (a free one by default) and a client to
  * inspect it; with `replicaOf` (a port), as a read-only replica of the
- * redis-server on that port.
+ * redis-server on that port; with `password`, requiring it from clients and,
+ * as a replica, giving it to its primary.
  */
-async function startRedis(port, { replicaOf } = {}) {
+async function startRedis(port, { replicaOf, password } = {}) {
   const redisPort = port || await freePort();
   // A replica writes what it syncs to dump.rdb in its --dir, which would
   // otherwise be the directory the tests run from.
@@ -60,6 +63,7 @@ async function startRedis(port, { replicaOf } = {}) {
     // Redis waits 5 s by default for more replicas to share a full sync.
     '--repl-diskless-sync-delay', '0',
     ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
+    ...(password ? ['--requirepass', password, '--masterauth', password] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.on('data', (chunk) => { output += chunk; });
@@ -67,7 +71,7 @@ async function startRedis(port, { replicaOf } = {}) {
   const exited = once(proc, 'exit');
 
   const url = `redis://127.0.0.1:${redisPort}`;
-  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  const client = createClient({ url, password, socket: { reconnectStrategy: false } });
   client.on('error', () => {});
   try {
     await Promise.race([
@@ -124,8 +128,8 @@ async function waitForReplication(primary, replica) {
 }
 
 /** Starts a replica of `primary` and resolves once it has synced with it. */
-async function startReplica(primary) {
-  const replica = await startRedis(undefined, { replicaOf: primary.port });
+async function startReplica(primary, { password } = {}) {
+  const replica = await startRedis(undefined, { replicaOf: primary.port, password });
   try {
     await waitForReplication(primary, replica);
   } catch (err) {
@@ -133,6 +137,29 @@ async function startReplica(primary) {
     throw err;
   }
   return replica;
+}
+
+/**
+ * Runs server.js as Docker would, on an ephemeral port. `output()` is what it
+ * printed so far, `exited` resolves to [code, signal], and `kill()` ends it if
+ * it still runs.
+ */
+function spawnServer(env) {
+  const child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  return {
+    child,
+    exited: once(child, 'exit'),
+    output: () => output,
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 /** Starts the app on an ephemeral port; log lines are collected, not printed. */
@@ -177,5 +204,5 @@ const IMAGES = {
 };
 
 module.exports = {
-  freePort, waitFor, startRedis, startReplica, waitForReplication, startApp, upload, IMAGES,
+  freePort, waitFor, startRedis, startReplica, waitForReplication, startApp, spawnServer, upload, IMAGES,
 };

@@ -3,14 +3,12 @@
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { once } = require('node:events');
 
-const { freePort, waitFor, startRedis, startApp, upload, IMAGES } = require('../test-support/harness');
+const {
+  freePort, waitFor, startRedis, startApp, spawnServer, upload, IMAGES,
+} = require('../test-support/harness');
 const { IMAGE_LIST_KEY } = require('../lib/store');
-
-const SERVER = path.join(__dirname, '..', 'server.js');
 
 // Everything started here is stopped even when a test fails half-way.
 const cleanups = [];
@@ -85,20 +83,10 @@ test('when Redis dies the app answers 503, and it reconnects by itself after a r
 
 /** Runs server.js as Docker would, and resolves once it listens. */
 async function startServerProcess(env) {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { ...process.env, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => { output += chunk; });
-  child.stderr.on('data', (chunk) => { output += chunk; });
-  const exited = once(child, 'exit');
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  await waitFor(() => /listening on port \d+/.test(output), { what: 'server.js to listen' });
-  const port = Number(/listening on port (\d+)/.exec(output)[1]);
-  return { child, port, exited, output: () => output };
+  const server = spawnServer(env);
+  cleanups.push(() => server.kill());
+  await waitFor(() => /listening on port \d+/.test(server.output()), { what: 'server.js to listen' });
+  return { ...server, port: Number(/listening on port (\d+)/.exec(server.output())[1]) };
 }
 
 test('on SIGTERM the server stops accepting, finishes in-flight requests, then exits 0', { timeout: 30000 }, async () => {

@@ -1,5 +1,11 @@
 """Both network modes render to the stack and Nginx configuration they promise."""
 
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import jinja2
@@ -8,6 +14,8 @@ import yaml
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "gallery"
 IMAGES = {"app": "gallery/app:1", "nginx": "gallery/nginx:1", "redis": "gallery/redis:1"}
+SECRET_FILE = "/run/secrets/redis_password"
+REDIS_CLIENTS = ["gallery", "redis", "redis-replica"]
 
 
 def render(name, mode, replicas=2):
@@ -18,6 +26,7 @@ def render(name, mode, replicas=2):
         "gallery_stack_images": IMAGES,
         "gallery_redis_replica_count": replicas,
         "gallery_nginx_conf": {"checksum": "0123456789abcdef"},
+        "gallery_redis_password_secret": "gallery_redis_password",
         "ansible_managed": "Managed by Ansible",
     }
     # The settings of Ansible's template module.
@@ -35,9 +44,28 @@ def mode(request):
     return request.param
 
 
+def interpolate(value):
+    """What `docker stack deploy` makes of a string: `$$` is `$`, and a lone `$` would name a variable."""
+    def substitute(match):
+        if match.group(1) != "$":
+            raise ValueError(f"compose would interpolate {match.group(0)!r} in {value!r}")
+        return "$"
+    return re.sub(r"\$(\$|.?)", substitute, value, flags=re.DOTALL)
+
+
+def deployed(node):
+    if isinstance(node, str):
+        return interpolate(node)
+    if isinstance(node, list):
+        return [deployed(item) for item in node]
+    if isinstance(node, dict):
+        return {key: deployed(value) for key, value in node.items()}
+    return node
+
+
 @pytest.fixture
 def stack(mode):
-    return yaml.safe_load(render("docker-stack.yml.j2", mode))
+    return deployed(yaml.safe_load(render("docker-stack.yml.j2", mode)))
 
 
 def test_stack_runs_the_given_images(stack):
@@ -50,12 +78,13 @@ def test_read_replicas_stay_off_the_primary_node(stack):
     replica = stack["services"]["redis-replica"]
     assert replica["deploy"]["replicas"] == 2
     assert replica["deploy"]["placement"] == {"constraints": ["node.labels.storage != true"], "max_replicas_per_node": 1}
-    assert replica["command"][:3] == ["redis-server", "--replicaof", "redis"]
+    assert replica["deploy"]["update_config"]["order"] == "stop-first"
+    assert replica["command"][3:6] == ["redis-server", "--replicaof", "redis"]
     assert stack["services"]["gallery"]["environment"]["REDIS_REPLICA_URL"] == "redis://redis-replica:6379"
 
 
 def test_no_read_replicas_means_no_replica_url(mode):
-    stack = yaml.safe_load(render("docker-stack.yml.j2", mode, replicas=0))
+    stack = deployed(yaml.safe_load(render("docker-stack.yml.j2", mode, replicas=0)))
     assert "redis-replica" not in stack["services"]
     assert "REDIS_REPLICA_URL" not in stack["services"]["gallery"]["environment"]
 
@@ -113,3 +142,77 @@ def test_nginx_config_follows_the_mode(mode):
         assert "upstream gallery" in conf and "resolver" not in conf
     else:
         assert "resolver 127.0.0.11" in conf and "set $gallery http://gallery:3000;" in conf
+
+
+def test_redis_password_is_the_external_secret_mounted_by_its_clients(stack):
+    assert stack["secrets"] == {"redis_password": {"external": True, "name": "gallery_redis_password"}}
+    mounted = {name for name, service in stack["services"].items() if "secrets" in service}
+    assert mounted == set(REDIS_CLIENTS)
+    for name in REDIS_CLIENTS:
+        assert stack["services"][name]["secrets"] == ["redis_password"]
+    assert stack["services"]["gallery"]["environment"]["REDIS_PASSWORD_FILE"] == SECRET_FILE
+
+
+def test_no_password_in_environments_or_command_lines(stack):
+    for name, service in stack["services"].items():
+        for variable in service.get("environment", {}):
+            assert variable == "REDIS_PASSWORD_FILE" or not re.search("PASS|SECRET|AUTH|TOKEN", variable), (name, variable)
+    for name in ["redis", "redis-replica"]:
+        service = stack["services"][name]
+        assert service["user"] == "redis"
+        shell, flag, script, *arguments = service["command"]
+        assert (shell, flag) == ("sh", "-c")
+        assert arguments[0] == "redis-server"
+        assert not {"--requirepass", "--masterauth"} & set(arguments)
+        # The password reaches redis-server on its standard input only.
+        assert f"sed 's/[\\\\\"]/\\\\&/g' {SECRET_FILE})" in script
+        assert 'exec redis-server - "$@" <<EOF\nrequirepass "$password"\nmasterauth "$password"\nEOF\n' in script
+        check = service["healthcheck"]["test"]
+        assert check[0] == "CMD-SHELL" and f'REDISCLI_AUTH="$(cat {SECRET_FILE})" redis-cli ping' in check[1]
+        assert " -a " not in check[1]
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server and redis-cli")
+def test_redis_command_and_healthcheck_work_with_an_awkward_password(stack, tmp_path):
+    """The services' own shell, run here with the secret file moved to tmp_path."""
+    password = 'a "quoted" \\ back$lash `tick` pass'
+    secret = tmp_path / "redis_password"
+    secret.write_text(password + "\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = stack["services"]["redis"]["command"][2].replace(SECRET_FILE, str(secret))
+    server = subprocess.Popen(
+        ["sh", "-c", script, "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
+         "--save", "", "--appendonly", "no"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check = stack["services"]["redis"]["healthcheck"]["test"][1].replace(SECRET_FILE, str(secret))
+    check = check.replace("redis-cli", f"redis-cli -p {port}")
+    try:
+        for _ in range(50):
+            if subprocess.run(["sh", "-c", check], check=False).returncode == 0:
+                break
+            assert server.poll() is None, server.stdout.read()
+            time.sleep(0.1)
+        else:
+            pytest.fail("the healthcheck never passed")
+        anonymous = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False)
+        assert "NOAUTH" in anonymous.stdout
+        for view in ["cmdline", "environ"]:
+            assert "back$lash" not in Path(f"/proc/{server.pid}/{view}").read_text(errors="replace"), view
+        config = subprocess.run(["redis-cli", "-p", str(port), "--no-auth-warning", "config", "get", "masterauth"],
+                                env={**os.environ, "REDISCLI_AUTH": password},
+                                capture_output=True, text=True, check=True)
+        assert config.stdout.splitlines() == ["masterauth", password]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_redis_refuses_to_start_on_an_empty_secret(stack, tmp_path):
+    secret = tmp_path / "redis_password"
+    secret.write_text("\n")
+    script = stack["services"]["redis-replica"]["command"][2].replace(SECRET_FILE, str(secret))
+    result = subprocess.run(["sh", "-c", script, "redis-server"], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr == f"redis-server: {secret} holds no password\n"

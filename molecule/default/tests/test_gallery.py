@@ -6,9 +6,7 @@ import uuid
 import pytest
 import requests
 
-from swarm_testing import RUNNER, make_png, upload
-
-STACK = "gallery"
+from swarm_testing import RUNNER, STACK, make_png, upload
 
 
 def fetch_when_served(url, timeout=90):

@@ -4,7 +4,6 @@ The tests share one cluster and change it: they run in file order, each
 leaving the cluster whole for the next, and the last one resets it.
 """
 
-import json
 import re
 import shutil
 import subprocess
@@ -14,48 +13,14 @@ from pathlib import Path
 import requests
 import yaml
 
-from swarm_testing import INVENTORY, PROJECT, RUNNER, RequestLoop, make_png, node, playbook, upload
+from swarm_testing import (INVENTORY, PROJECT, RUNNER, STACK, RequestLoop, changed, eventually, make_png, node, playbook,
+                           replicas, serving, swarm_nodes, upload)
 
-STACK = "gallery"
 WORKERS = RUNNER.get_hosts("workers")
-
-
-def swarm_nodes(via):
-    """The swarm's nodes by hostname, as a manager reports them."""
-    ids = via.check_output("docker node ls -q").split()
-    return {n["Description"]["Hostname"]: n for n in json.loads(via.check_output(f"docker node inspect {' '.join(ids)}"))}
-
-
-def eventually(check, timeout=120, every=3):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-        except AssertionError:
-            pass
-        assert time.monotonic() < deadline, f"not true within {timeout}s: {check.__doc__}"
-        time.sleep(every)
-
-
-def replicas(via):
-    lines = via.check_output(f"docker stack services {STACK} --format '{{{{.Name}}}} {{{{.Replicas}}}}'").splitlines()
-    # "gallery_redis-replica 2/2 (max 1 per node)": the count is the second word.
-    return dict(line.split()[:2] for line in lines)
-
-
-def changed(output):
-    """changed= of each host, from the run's PLAY RECAP."""
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def image_of(via, service):
     return via.check_output(f"docker service inspect {STACK}_{service} --format '{{{{.Spec.TaskTemplate.ContainerSpec.Image}}}}'")
-
-
-def serving(node_urls, names):
-    return all(requests.get(f"{node_urls[name]}/healthz", timeout=5).status_code == 200 for name in names)
 
 
 def test_three_managers_and_two_workers(manager):

@@ -3,7 +3,9 @@
 import binascii
 import collections
 import itertools
+import json
 import os
+import re
 import subprocess
 import struct
 import threading
@@ -20,6 +22,7 @@ INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
 ARTIFACTS = PROJECT / "artifacts"
+STACK = "gallery"
 
 
 def node(name):
@@ -53,6 +56,40 @@ def node_urls():
         addresses = [a for a in node(name).interface("eth0").addresses if ":" not in a]
         urls[name] = f"http://{addresses[0]}"
     return urls
+
+
+def swarm_nodes(via):
+    """The swarm's nodes by hostname, as a manager reports them."""
+    ids = via.check_output("docker node ls -q").split()
+    return {n["Description"]["Hostname"]: n for n in json.loads(via.check_output(f"docker node inspect {' '.join(ids)}"))}
+
+
+def eventually(check, timeout=120, every=3):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except (AssertionError, requests.RequestException):
+            pass
+        assert time.monotonic() < deadline, f"not true within {timeout}s: {check.__doc__}"
+        time.sleep(every)
+
+
+def replicas(via):
+    lines = via.check_output(f"docker stack services {STACK} --format '{{{{.Name}}}} {{{{.Replicas}}}}'").splitlines()
+    # "gallery_redis-replica 2/2 (max 1 per node)": the count is the second word.
+    return dict(line.split()[:2] for line in lines)
+
+
+def changed(output):
+    """changed= of each host, from the run's PLAY RECAP."""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def serving(node_urls, names):
+    return all(requests.get(f"{node_urls[name]}/healthz", timeout=5).status_code == 200 for name in names)
 
 
 def make_png(width, height, rgb):

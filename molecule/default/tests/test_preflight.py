@@ -1,0 +1,33 @@
+"""preflight.yml against the running cluster: it passes, and a blocked port is named by its two ends."""
+
+import re
+
+from swarm_testing import RUNNER, changed, node, playbook
+
+MANAGER = RUNNER.get_hosts("managers")[0]
+WORKERS = RUNNER.get_hosts("workers")
+
+
+def address(name):
+    return [a for a in node(name).interface("eth0").addresses if ":" not in a][0]
+
+
+def test_preflight_passes_on_the_cluster_and_changes_nothing():
+    result = playbook("preflight.yml")
+    assert result.returncode == 0, result.output[-3000:]
+    assert set(changed(result.output).values()) == {0}
+    assert re.search(rf"{MANAGER}: Debian 12\S* x86_64, Python 3\.\d+, kernel", result.output)
+
+
+def test_a_dropped_swarm_port_is_named_with_both_hosts():
+    target = node(WORKERS[-1])
+    rule = f"INPUT -p tcp --dport 7946 -s {address(MANAGER)} -j DROP"
+    target.check_output(f"iptables -I {rule}")
+    try:
+        result = playbook("preflight.yml", "-e", "preflight_port_timeout=3")
+    finally:
+        target.check_output(f"iptables -D {rule}")
+    assert result.returncode != 0
+    expected = rf"{MANAGER} -> {WORKERS[-1]} \({re.escape(address(WORKERS[-1]))}\) 7946/tcp"
+    assert re.search(expected, result.output), result.output[-3000:]
+    assert set(changed(result.output).values()) == {0}

@@ -1,0 +1,110 @@
+"""Controller-side judgements of the preflight role: pure functions of inventory data and host reports."""
+
+import difflib
+from pathlib import Path
+
+import yaml
+
+
+def preflight_role_variables(roles_dir):
+    """What the roles in a directory declare.
+
+    {prefixes: ['<role>_', ...], names: [every option of every entry point], main: {role: options of main}}
+    """
+    prefixes, names, main = [], set(), {}
+    for spec_file in sorted(Path(roles_dir).glob("*/meta/argument_specs.yml")):
+        role = spec_file.parent.parent.name
+        prefixes.append(role + "_")
+        entries = (yaml.safe_load(spec_file.read_text()) or {}).get("argument_specs", {})
+        for entry in entries.values():
+            names.update((entry or {}).get("options", {}))
+        if (entries.get("main") or {}).get("options"):
+            main[role] = entries["main"]["options"]
+    return {"prefixes": prefixes, "names": sorted(names), "main": main}
+
+
+def preflight_unknown_variables(names_by_host, known, prefixes):
+    """Variables that carry a role's prefix but that no role declares: typos, or options that do not exist.
+
+    Returns one item per name, sorted: {name, hosts, suggestion} (suggestion is '' without a close match).
+    """
+    known = set(known)
+    found = {}
+    for host, names in names_by_host.items():
+        for name in names:
+            if name not in known and any(name.startswith(prefix) for prefix in prefixes):
+                found.setdefault(name, []).append(host)
+    return [
+        {"name": name, "hosts": sorted(hosts), "suggestion": next(iter(difflib.get_close_matches(name, known, 1, 0.8)), "")}
+        for name, hosts in sorted(found.items())
+    ]
+
+
+def preflight_duplicates(value_by_host):
+    """Values that more than one host has: {value: [hosts]}. Empty values are ignored."""
+    hosts_by_value = {}
+    for host, value in value_by_host.items():
+        if value not in (None, ""):
+            hosts_by_value.setdefault(value, []).append(host)
+    return {value: sorted(hosts) for value, hosts in hosts_by_value.items() if len(hosts) > 1}
+
+
+def preflight_addresses(hosts, hostvars):
+    """The address Ansible reaches each host at: {host: ansible_host, or the inventory name}."""
+    return {host: hostvars[host].get("ansible_host", host) for host in hosts}
+
+
+def preflight_clock_spread(time_by_host):
+    """How far apart the hosts' clocks read: {seconds, earliest, latest} (hosts named)."""
+    if not time_by_host:
+        return {"seconds": 0.0, "earliest": "", "latest": ""}
+    earliest = min(time_by_host, key=time_by_host.get)
+    latest = max(time_by_host, key=time_by_host.get)
+    return {"seconds": round(time_by_host[latest] - time_by_host[earliest], 1), "earliest": earliest, "latest": latest}
+
+
+def preflight_port_targets(host, ports_by_host, in_use_by_host, address_by_host):
+    """What `host` probes: every other host's swarm ports, at its advertise address.
+
+    A UDP port another process already holds (a running swarm's) cannot be told from a
+    dropped one, so it is left out: see preflight_unchecked_ports. TCP ports in use
+    still answer a connection, which is proof enough.
+    """
+    targets = []
+    for peer, ports in ports_by_host.items():
+        if peer == host:
+            continue
+        held = {(p["port"], p["proto"]) for p in in_use_by_host.get(peer, [])}
+        for port in ports:
+            if port["proto"] == "tcp" or (port["port"], port["proto"]) not in held:
+                targets.append({"name": peer, "address": address_by_host[peer], "port": port["port"], "proto": port["proto"]})
+    return targets
+
+
+def preflight_unchecked_ports(in_use_by_host):
+    """UDP ports that could not be probed, as 'host port/udp' strings."""
+    return [f"{host} {p['port']}/udp" for host, ports in sorted(in_use_by_host.items()) for p in ports if p["proto"] == "udp"]
+
+
+def preflight_failed_probes(results_by_host):
+    """Every probe that did not get through, as 'source -> target (address) port/proto: error' strings."""
+    return [
+        f"{source} -> {r['name']} ({r['address']}) {r['port']}/{r['proto']}: {r.get('error') or 'no answer'}"
+        for source, results in sorted(results_by_host.items())
+        for r in results
+        if not r["ok"]
+    ]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "preflight_role_variables": preflight_role_variables,
+            "preflight_unknown_variables": preflight_unknown_variables,
+            "preflight_duplicates": preflight_duplicates,
+            "preflight_addresses": preflight_addresses,
+            "preflight_clock_spread": preflight_clock_spread,
+            "preflight_port_targets": preflight_port_targets,
+            "preflight_unchecked_ports": preflight_unchecked_ports,
+            "preflight_failed_probes": preflight_failed_probes,
+        }

@@ -1,0 +1,149 @@
+#!/usr/bin/python
+"""Read, in one round trip, what preflight needs to know about a host."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: swarm_host_facts
+short_description: Read the kernel features, disk space, clock and Docker engine a swarm node depends on
+description:
+  - Changes nothing. Kernel features are C(loaded) (in the running kernel), C(loadable) (a module file for the
+    running kernel exists), C(absent) (the module tree is there and has no such module) or C(unknown) (no module
+    tree for the running kernel, as in containers, where the host kernel may still load it on demand).
+options:
+  docker_root:
+    description: Directory Docker keeps its data in; free space is read on it or its nearest existing parent.
+    type: path
+    default: /var/lib/docker
+  docker_socket:
+    description: Unix socket of the Docker engine, asked for its version and swarm state when it answers.
+    type: path
+    default: /var/run/docker.sock
+"""
+
+RETURN = r"""
+kernel: {description: Running kernel release., type: str, returned: always}
+features: {description: "overlay, vxlan and ip_vs: loaded, loadable, absent or unknown.", type: dict, returned: always}
+disk: {description: "path measured and free_bytes.", type: dict, returned: always}
+time: {description: Seconds since the epoch when the module ran., type: float, returned: always}
+docker: {description: "version and swarm_state of a running engine (empty when none answers), and tcp_without_tls:
+  the TCP addresses a running dockerd listens on without --tlsverify.", type: dict, returned: always}
+"""
+
+import http.client
+import json
+import os
+import platform
+import socket
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+# Where each feature shows once it is in the running kernel, and its module names.
+FEATURES = {
+    "overlay": (lambda: "\toverlay\n" in _read("/proc/filesystems"), ["overlay"]),
+    "vxlan": (lambda: os.path.isdir("/sys/module/vxlan"), ["vxlan"]),
+    "ip_vs": (lambda: os.path.exists("/proc/net/ip_vs"), ["ip_vs"]),
+}
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def module_state(loaded, names, modules_dir):
+    if loaded:
+        return "loaded"
+    if not os.path.isdir(modules_dir):
+        return "unknown"
+    index = _read(os.path.join(modules_dir, "modules.dep")) + _read(os.path.join(modules_dir, "modules.builtin"))
+    for line in index.splitlines():
+        base = os.path.basename(line.split(":", 1)[0])
+        if base.split(".ko", 1)[0].replace("-", "_") in names:
+            return "loadable"
+    return "absent"
+
+
+def free_space(path):
+    while not os.path.exists(path):
+        path = os.path.dirname(path) or "/"
+    stats = os.statvfs(path)
+    return {"path": path, "free_bytes": stats.f_bavail * stats.f_frsize}
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def engine(path):
+    """Version and swarm state from the engine API, or {} when no engine answers."""
+    try:
+        connection = _UnixConnection(path, timeout=5)
+        connection.request("GET", "/info")
+        info = json.loads(connection.getresponse().read())
+        connection.request("GET", "/version")
+        version = json.loads(connection.getresponse().read())
+        connection.close()
+    except (OSError, ValueError, http.client.HTTPException):
+        return {}
+    return {"version": version.get("Version", ""), "swarm_state": info.get("Swarm", {}).get("LocalNodeState", "")}
+
+
+def tcp_without_tls():
+    """TCP addresses of running dockerd processes started without --tlsverify, from their command lines."""
+    try:
+        config = json.loads(_read("/etc/docker/daemon.json") or "{}")
+    except ValueError:
+        config = {}
+    exposed = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        argv = _read(f"/proc/{pid}/cmdline").split("\0")
+        if os.path.basename(argv[0]) != "dockerd":
+            continue
+        hosts = list(config.get("hosts", []))
+        for index, arg in enumerate(argv):
+            if arg in ("-H", "--host") and index + 1 < len(argv):
+                hosts.append(argv[index + 1])
+            elif arg.startswith(("-H=", "--host=")):
+                hosts.append(arg.split("=", 1)[1])
+            elif arg.startswith("-Htcp"):
+                hosts.append(arg[2:])
+        verified = "--tlsverify" in argv or any(a.startswith("--tlsverify=true") for a in argv) or config.get("tlsverify")
+        if not verified:
+            exposed.extend(h for h in hosts if h.startswith("tcp://"))
+    return sorted(set(exposed))
+
+
+def gather(docker_root, docker_socket):
+    release = platform.release()
+    modules_dir = os.path.join("/lib/modules", release)
+    features = {name: module_state(check(), names, modules_dir) for name, (check, names) in FEATURES.items()}
+    docker = engine(docker_socket)
+    docker["tcp_without_tls"] = tcp_without_tls()
+    return {"kernel": release, "features": features, "disk": free_space(docker_root), "time": time.time(), "docker": docker}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "docker_root": {"type": "path", "default": "/var/lib/docker"},
+            "docker_socket": {"type": "path", "default": "/var/run/docker.sock"},
+        },
+        supports_check_mode=True,
+    )
+    module.exit_json(changed=False, **gather(module.params["docker_root"], module.params["docker_socket"]))
+
+
+if __name__ == "__main__":
+    main()

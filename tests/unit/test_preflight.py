@@ -1,0 +1,48 @@
+from pathlib import Path
+
+from preflight import (preflight_clock_spread, preflight_duplicates, preflight_failed_probes, preflight_port_targets,
+                       preflight_role_variables, preflight_unchecked_ports, preflight_unknown_variables)
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+SWARM_PORTS = [{"port": 7946, "proto": "tcp"}, {"port": 7946, "proto": "udp"}, {"port": 4789, "proto": "udp"}]
+
+
+def test_role_variables_come_from_every_roles_argument_specs():
+    found = preflight_role_variables(ROLES)
+    assert {"docker_engine_", "docker_swarm_", "gallery_", "preflight_"} <= set(found["prefixes"])
+    assert "gallery_replicas" in found["names"] and "docker_swarm_settle_timeout" in found["names"]
+    assert "gallery_replicas" in found["main"]["gallery"]
+
+
+def test_misspelt_variables_are_grouped_by_name_with_a_suggestion():
+    found = preflight_unknown_variables(
+        {"n1": ["gallery_replica", "ansible_host", "docker_swarm_node_labels"], "n2": ["gallery_replica", "gallery_zzz"]},
+        ["gallery_replicas", "docker_swarm_node_labels"], ["gallery_", "docker_swarm_"])
+    assert found == [
+        {"name": "gallery_replica", "hosts": ["n1", "n2"], "suggestion": "gallery_replicas"},
+        {"name": "gallery_zzz", "hosts": ["n2"], "suggestion": ""},
+    ]
+
+
+def test_duplicates_ignore_empty_values():
+    assert preflight_duplicates({"a": "x", "b": "x", "c": "y", "d": "", "e": ""}) == {"x": ["a", "b"]}
+
+
+def test_clock_spread_names_the_two_extremes():
+    assert preflight_clock_spread({"a": 100.0, "b": 131.04, "c": 120.0}) == {"seconds": 31.0, "earliest": "a", "latest": "b"}
+    assert preflight_clock_spread({})["seconds"] == 0.0
+
+
+def test_targets_are_the_other_hosts_without_their_held_udp_ports():
+    ports = {"m1": [{"port": 2377, "proto": "tcp"}, *SWARM_PORTS], "w1": SWARM_PORTS}
+    held = {"m1": [{"port": 2377, "proto": "tcp"}, {"port": 7946, "proto": "tcp"}, {"port": 7946, "proto": "udp"}], "w1": []}
+    targets = preflight_port_targets("w1", ports, held, {"m1": "10.0.0.1", "w1": "10.0.0.2"})
+    assert [(t["name"], t["address"], t["port"], t["proto"]) for t in targets] == [
+        ("m1", "10.0.0.1", 2377, "tcp"), ("m1", "10.0.0.1", 7946, "tcp"), ("m1", "10.0.0.1", 4789, "udp")]
+    assert preflight_unchecked_ports(held) == ["m1 7946/udp"]
+
+
+def test_failed_probes_name_both_ends():
+    results = {"w1": [{"name": "m1", "address": "10.0.0.1", "port": 4789, "proto": "udp", "ok": False, "error": "timed out"},
+                      {"name": "m1", "address": "10.0.0.1", "port": 2377, "proto": "tcp", "ok": True}]}
+    assert preflight_failed_probes(results) == ["w1 -> m1 (10.0.0.1) 4789/udp: timed out"]
