@@ -5,6 +5,7 @@
 // does not run this file as a test of its own.
 
 const { spawn } = require('node:child_process');
+const { after } = require('node:test');
 const fs = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
@@ -203,6 +204,25 @@ const IMAGES = {
   'image/webp': Buffer.from('UklGRh4AAABXRUJQVlA4TBEAAAAvAAAAAAdQjyKXp/+BiOh/AAA=', 'base64'),
 };
 
+/** What /healthz answers: status, the store that answered (X-Store) and the body. */
+async function healthz(base) {
+  const response = await fetch(`${base}/healthz`);
+  return { status: response.status, store: response.headers.get('x-store'), body: await response.text() };
+}
+
+/**
+ * A list of cleanups run, last first, after the file's tests: everything a
+ * test starts is stopped even when it fails half-way.
+ */
+function cleanupsAfterAll() {
+  const cleanups = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  return cleanups;
+}
+
 module.exports = {
-  freePort, waitFor, startRedis, startReplica, waitForReplication, startApp, spawnServer, upload, IMAGES,
+  freePort, waitFor, startRedis, startReplica, waitForReplication, startApp, spawnServer, upload, healthz,
+  cleanupsAfterAll, IMAGES,
 };

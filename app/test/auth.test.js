@@ -1,6 +1,6 @@
 'use strict';
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs/promises');
 const os = require('node:os');
@@ -8,23 +8,14 @@ const path = require('node:path');
 const { createClient } = require('redis');
 
 const {
-  waitFor, startRedis, startReplica, waitForReplication, startApp, spawnServer, upload, IMAGES,
+  waitFor, startRedis, startReplica, waitForReplication, startApp, spawnServer, upload, healthz, cleanupsAfterAll, IMAGES,
 } = require('../test-support/harness');
 const { IMAGE_LIST_KEY } = require('../lib/store');
 
 // Quotes, a backslash, a dollar and a space: what a hand-made secret may hold.
 const PASSWORD = 'n0t "so" \\secret$ pass';
 
-// Everything started here is stopped even when a test fails half-way.
-const cleanups = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-async function healthz(base) {
-  const response = await fetch(`${base}/healthz`);
-  return { status: response.status, store: response.headers.get('x-store'), body: await response.text() };
-}
+const cleanups = cleanupsAfterAll();
 
 /** A password-protected primary and its replica, which authenticates to it. */
 async function startProtected() {

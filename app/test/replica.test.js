@@ -1,23 +1,14 @@
 'use strict';
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const {
-  freePort, waitFor, startRedis, startReplica, waitForReplication, startApp, upload, IMAGES,
+  freePort, waitFor, startRedis, startReplica, waitForReplication, startApp, upload, healthz, cleanupsAfterAll, IMAGES,
 } = require('../test-support/harness');
 const { IMAGE_LIST_KEY } = require('../lib/store');
 
-// Everything started here is stopped even when a test fails half-way.
-const cleanups = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-async function healthz(base) {
-  const response = await fetch(`${base}/healthz`);
-  return { status: response.status, store: response.headers.get('x-store'), body: await response.text() };
-}
+const cleanups = cleanupsAfterAll();
 
 /**
  * Requests `paths` in turn, over and over, until stop(). `seen` gets one

@@ -1,20 +1,16 @@
 'use strict';
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const { once } = require('node:events');
 
 const {
-  freePort, waitFor, startRedis, startApp, spawnServer, upload, IMAGES,
+  freePort, waitFor, startRedis, startApp, spawnServer, upload, cleanupsAfterAll, IMAGES,
 } = require('../test-support/harness');
 const { IMAGE_LIST_KEY } = require('../lib/store');
 
-// Everything started here is stopped even when a test fails half-way.
-const cleanups = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterAll();
 
 async function timed(promise) {
   const started = Date.now();
