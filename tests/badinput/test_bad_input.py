@@ -78,33 +78,24 @@ def test_misspelt_host_variable(tmp_path):
                    r"\(did you mean docker_swarm_advertise_addr\?\)")
 
 
-def test_misspelt_extra_variable(tmp_path):
+# One manager nobody answers on, and one bad extra variable: refused on the controller.
+BAD_EXTRA_VARIABLES = {
+    "misspelt": ("deploy.yml", "gallery_replica=5",
+                 r"gallery_replica \(set for n1\) is not a variable of any role \(did you mean gallery_replicas\?\)"),
+    "replicas not a number": ("site.yml", "gallery_replicas=many", r"gallery_replicas.*int"),
+    "engine source not a choice": ("site.yml", "docker_engine_source=snap",
+                                   r"docker_engine_source must be one of: distro, docker-ce"),
+    "read replicas neither auto nor a number": ("site.yml", "gallery_redis_read_replicas=two",
+                                                r"gallery_redis_read_replicas is 'two': it takes auto"),
+    "registry delivery without an image": ("site.yml", "gallery_image_delivery=registry",
+                                           r"gallery_images\.app is empty"),
+}
+
+
+@pytest.mark.parametrize("playbook, variable, expected", BAD_EXTRA_VARIABLES.values(), ids=BAD_EXTRA_VARIABLES)
+def test_bad_extra_variable(tmp_path, playbook, variable, expected):
     hosts = inventory(tmp_path, managers={"n1": NOWHERE})
-    assert_refused(*run("deploy.yml", hosts, "-e", "gallery_replica=5"),
-                   r"gallery_replica \(set for n1\) is not a variable of any role \(did you mean gallery_replicas\?\)")
-
-
-def test_replicas_not_a_number(tmp_path):
-    hosts = inventory(tmp_path, managers={"n1": NOWHERE})
-    assert_refused(*run("site.yml", hosts, "-e", "gallery_replicas=many"), r"gallery_replicas.*int")
-
-
-def test_engine_source_not_a_choice(tmp_path):
-    hosts = inventory(tmp_path, managers={"n1": NOWHERE})
-    assert_refused(*run("site.yml", hosts, "-e", "docker_engine_source=snap"),
-                   r"docker_engine_source must be one of: distro, docker-ce")
-
-
-def test_read_replicas_neither_auto_nor_number(tmp_path):
-    hosts = inventory(tmp_path, managers={"n1": NOWHERE})
-    assert_refused(*run("site.yml", hosts, "-e", "gallery_redis_read_replicas=two"),
-                   r"gallery_redis_read_replicas is 'two': it takes auto")
-
-
-def test_registry_delivery_without_an_image(tmp_path):
-    hosts = inventory(tmp_path, managers={"n1": NOWHERE})
-    assert_refused(*run("site.yml", hosts, "-e", "gallery_image_delivery=registry"),
-                   r"gallery_images\.app is empty")
+    assert_refused(*run(playbook, hosts, "-e", variable), expected)
 
 
 def test_unreachable_host_stops_every_host(tmp_path):
