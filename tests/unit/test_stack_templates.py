@@ -11,6 +11,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
+from ansible.plugins.filter.core import to_bool
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "gallery"
 IMAGES = {"app": "gallery/app:1", "nginx": "gallery/nginx:1", "redis": "gallery/redis:1"}
@@ -18,10 +19,11 @@ SECRET_FILE = "/run/secrets/redis_password"
 REDIS_CLIENTS = ["gallery", "redis", "redis-replica"]
 
 
-def render(name, mode, replicas=2):
+def render(name, mode, replicas=2, **settings):
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables = {
         **defaults,
+        **settings,
         "gallery_network": mode,
         "gallery_stack_images": IMAGES,
         "gallery_redis_replica_count": replicas,
@@ -36,6 +38,7 @@ def render(name, mode, replicas=2):
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    environment.filters["bool"] = to_bool
     return environment.get_template(name).render(variables)
 
 
@@ -72,6 +75,16 @@ def test_stack_runs_the_given_images(stack):
     images = {name: service["image"] for name, service in stack["services"].items()}
     assert images == {"nginx": IMAGES["nginx"], "gallery": IMAGES["app"], "redis": IMAGES["redis"],
                       "redis-replica": IMAGES["redis"]}
+
+
+@pytest.mark.parametrize("setting, options", [(False, None), ("false", None), (True, {"encrypted": ""}),
+                                               ("yes", {"encrypted": ""})])
+def test_overlay_networks_are_encrypted_on_request(mode, setting, options):
+    stack = deployed(yaml.safe_load(render("docker-stack.yml.j2", mode, gallery_overlay_encrypted=setting)))
+    assert set(stack["networks"]) == {"frontend", "backend"}
+    for network in stack["networks"].values():
+        assert network["driver"] == "overlay"
+        assert network.get("driver_opts") == options
 
 
 def test_read_replicas_stay_off_the_primary_node(stack):

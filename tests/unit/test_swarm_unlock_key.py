@@ -1,4 +1,5 @@
 import importlib.util
+import subprocess
 from pathlib import Path
 from unittest.mock import MagicMock
 
@@ -129,3 +130,36 @@ def test_action_in_check_mode_writes_nothing(tmp_path):
     path = tmp_path / "key.vault"
     assert run_action({"path": str(path), "key": KEY}, check_mode=True)["changed"] is True
     assert not path.exists()
+
+
+read_as_inventory = swarm_unlock_key.read_as_inventory
+
+
+@pytest.mark.parametrize("relative, read", [
+    ("swarm-unlock-key.vault", True),
+    ("keys/swarm-unlock-key.vault", True),
+    (".swarm-unlock-key.vault", False),
+    (".keys/swarm-unlock-key.vault", False),
+    ("group_vars/swarm-unlock-key.vault", False),
+])
+def test_a_key_file_ansible_would_read_as_inventory_is_named(tmp_path, relative, read):
+    found = read_as_inventory(str(tmp_path / relative), [str(tmp_path)])
+    assert found == (str(tmp_path) if read else None)
+
+
+def test_a_key_file_outside_every_inventory_directory_passes(tmp_path):
+    assert read_as_inventory(str(tmp_path / "key.vault"), [str(tmp_path / "inventory")]) is None
+
+
+@pytest.mark.parametrize("name, listed", [("swarm-unlock-key.vault", True), (".swarm-unlock-key.vault", False)])
+def test_ansible_inventory_reads_the_key_file_unless_it_is_a_dot_file(tmp_path, name, listed):
+    """What the default name guards against, shown with Ansible itself."""
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    (inventory / "hosts.yml").write_text("managers:\n  hosts:\n    node1:\n")
+    store_key(str(inventory / name), KEY, SECRETS)
+    password = tmp_path / "password"
+    password.write_text("test-password\n")
+    result = subprocess.run(["ansible-inventory", "-i", str(inventory), "--list", "--vault-password-file",
+                             str(password)], capture_output=True, text=True, check=True)
+    assert (KEY in result.stdout) == listed

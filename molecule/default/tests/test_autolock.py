@@ -12,8 +12,8 @@ from pathlib import Path
 
 from swarm_testing import INVENTORY, playbook
 
-# docker_swarm_unlock_key_file's default: beside the inventory.
-KEY_FILE = Path(INVENTORY).parent / "swarm-unlock-key.vault"
+# docker_swarm_unlock_key_file's default: a dot file in the inventory's directory.
+KEY_FILE = Path(INVENTORY).parent / ".swarm-unlock-key.vault"
 
 
 def swarm_state(manager):
@@ -66,3 +66,17 @@ def test_site_unlocks_a_restarted_manager(manager):
     assert not printed, "site.yml printed the unlock key"
     assert result.returncode == 0, result.output[-3000:]
     assert swarm_state(manager) == "active"
+
+
+def test_upgrade_unlocks_the_manager_it_restarts(manager):
+    """upgrade.yml restarts each engine; the manager comes back locked and must be unlocked, not waited for."""
+    key = unlock_key(manager)
+    result = playbook("upgrade.yml", "-e", "docker_engine_upgrade_force=true", "--limit", "node1")
+
+    printed = key in result.output
+    assert not printed, "upgrade.yml printed the unlock key"
+    assert result.returncode == 0, result.output[-3000:]
+    assert "Unlock the locked managers with the stored key" in result.output
+    assert swarm_state(manager) == "active"
+    availability = manager.check_output("docker node inspect node1 --format '{{.Spec.Availability}}'")
+    assert availability == "active"

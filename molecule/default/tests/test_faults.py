@@ -33,7 +33,8 @@ def whole(manager):
 
 
 def restart_docker(name, node_urls, manager):
-    with RequestLoop(f"docker restart on {name}", node_urls.values(), ["/", "/api/images", "/healthz"]) as loop:
+    with RequestLoop(f"docker restart on {name}", node_urls.values(), ["/", "/api/images", "/healthz"],
+                     unsteady=[node_urls[name]]) as loop:
         node(name).check_output("systemctl restart docker")
         if state(name) == "locked":
             # Autolock: the manager's engine is up, but out of the swarm until unlocked.

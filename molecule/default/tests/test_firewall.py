@@ -5,12 +5,13 @@ nodes' network), so it stands for any host that is not a member.
 """
 
 import json
+import re
 import socket
 
 import pytest
 import requests
 
-from swarm_testing import RUNNER, node
+from swarm_testing import RUNNER, changed, eventually, node, playbook, replicas, serving, swarm_nodes
 
 MANAGER = RUNNER.get_hosts("managers")[0]
 WORKERS = RUNNER.get_hosts("workers")
@@ -72,3 +73,34 @@ def test_the_controller_cannot_reach_the_gossip_port(name):
 @pytest.mark.parametrize("name", EVERY_NODE)
 def test_the_published_gallery_port_stays_open(node_urls, name):
     assert requests.get(f"{node_urls[name]}/healthz", timeout=10).status_code == 200
+
+
+def test_a_new_host_joins_once_firewall_yml_let_it_in(manager, node_urls):
+    """Scale-out with the firewall on: the current nodes drop a host their rules do not list.
+
+    The last worker leaves and the others' rules are rewritten without it, which
+    makes it a new host as far as the firewall goes.
+    """
+    new = WORKERS[-1]
+    node(new).check_output("docker swarm leave")
+    others = [advertised(name) for name in EVERY_NODE if name != new]
+    result = playbook("firewall.yml", "--limit", f"!{new}", "-e", json.dumps({"swarm_firewall_members": others}))
+    assert result.returncode == 0, result.output[-3000:]
+
+    refused = playbook("site.yml", "-e", "preflight_port_timeout=3")
+    assert refused.returncode != 0
+    address = node(MANAGER).check_output("docker info --format '{{.Swarm.NodeAddr}}'")
+    assert re.search(rf"{new} -> {MANAGER} \({re.escape(address)}\) 2377/tcp", refused.output), refused.output[-3000:]
+    assert "run firewall.yml first" in refused.output
+    assert set(changed(refused.output).values()) == {0}
+
+    opened = playbook("firewall.yml")
+    assert opened.returncode == 0, opened.output[-3000:]
+    assert changed(opened.output)[MANAGER] > 0
+
+    joined = playbook("site.yml")
+    assert joined.returncode == 0, joined.output[-3000:]
+    assert swarm_nodes(manager)[new]["Status"]["State"] == "ready"
+    eventually(lambda: all(running == wanted for running, wanted in
+                           (count.split("/") for count in replicas(manager).values())), timeout=180)
+    assert serving(node_urls, EVERY_NODE)

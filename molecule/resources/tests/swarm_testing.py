@@ -126,11 +126,18 @@ class RequestLoop:
     requests go round-robin to the nodes, and a request that a node does not
     answer at all (connection refused, reset or timed out: its engine is restarting) is
     retried on the next node, as nginx's proxy_next_upstream does for GETs.
+    `unsteady` names the nodes (base URLs) a fault is hitting: their 502, 503
+    and 504 are retried too (proxy_next_upstream http_502 http_503 http_504),
+    because an Nginx whose engine is stopping can still accept a request it can
+    no longer forward. Every other node must answer them without error.
     A failure is an HTTP error status, or a request that no node answered.
     """
 
-    def __init__(self, name, urls, paths, pause=0.05):
+    GATEWAY_ERRORS = (502, 503, 504)
+
+    def __init__(self, name, urls, paths, pause=0.05, unsteady=()):
         self.name, self.urls, self.paths, self.pause = name, list(urls), list(paths), pause
+        self.unsteady = set(unsteady)
         self.answered, self.retried, self.failures = 0, 0, []
         self.stores = collections.Counter()  # which Redis answered the reads (X-Store)
         self._stop = threading.Event()
@@ -158,6 +165,10 @@ class RequestLoop:
                 response = requests.get(url, timeout=5)
             except (requests.ConnectionError, requests.Timeout) as error:
                 unanswered.append(f"{url}: {error.__class__.__name__}")
+                self.retried += 1
+                continue
+            if response.status_code in self.GATEWAY_ERRORS and url[: -len(path)] in self.unsteady:
+                unanswered.append(f"{url}: {response.status_code}")
                 self.retried += 1
                 continue
             if response.status_code >= 400:

@@ -4,6 +4,7 @@ import os
 import tempfile
 
 from ansible import constants as C
+from ansible import context
 from ansible.errors import AnsibleError
 from ansible.parsing.vault import VaultLib, is_encrypted, match_encrypt_secret
 from ansible.plugins.action import ActionBase
@@ -36,6 +37,30 @@ NO_SECRET = (
     "ANSIBLE_VAULT_PASSWORD_FILE environment variable, or set "
     "docker_swarm_autolock to false."
 )
+
+
+def inventory_directories():
+    """The directories among the run's inventory sources (-i, else the configured ones)."""
+    for source in context.CLIARGS.get("inventory") or C.DEFAULT_HOST_LIST or ():
+        for item in source.split(","):
+            directory = os.path.abspath(os.path.expanduser(item.strip()))
+            if item.strip() and os.path.isdir(directory):
+                yield directory
+
+
+def read_as_inventory(path, directories):
+    """The inventory directory that would read path as an inventory source, if any.
+
+    Ansible reads every file under an inventory directory, except dot files
+    and dot directories, and the group_vars and host_vars directories.
+    """
+    for directory in directories:
+        if os.path.commonpath([path, directory]) != directory:
+            continue
+        parts = os.path.relpath(path, directory).split(os.sep)
+        if not any(part.startswith(".") or part in ("group_vars", "host_vars") for part in parts):
+            return directory
+    return None
 
 
 def encryption_secret(secrets, path):
@@ -77,6 +102,13 @@ def write_key(path, key, vault, vault_id, secret):
 
 def store_key(path, key, secrets, check_mode=False):
     """Check (key None) or store the key at path; returns whether the file changes."""
+    directory = read_as_inventory(path, inventory_directories())
+    if directory:
+        raise AnsibleError(
+            f"{path} is inside the inventory directory {directory}, where Ansible would read the decrypted "
+            "key as an inventory host: set docker_swarm_unlock_key_file to a dot file (the default is "
+            "'{{ inventory_dir }}/.swarm-unlock-key.vault') or to a path outside it."
+        )
     vault_id, secret = encryption_secret(secrets, path)
     vault = VaultLib(secrets)
     stored = read_key(path, vault)
