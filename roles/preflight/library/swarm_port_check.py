@@ -32,11 +32,11 @@ options:
     type: list
     elements: dict
     suboptions:
-      port:
+      port: &port
         description: Port number.
         type: int
         required: true
-      proto:
+      proto: &proto
         description: Transport protocol.
         type: str
         required: true
@@ -66,15 +66,8 @@ options:
         description: IPv4 or IPv6 address, or host name, to probe.
         type: str
         required: true
-      port:
-        description: Port number.
-        type: int
-        required: true
-      proto:
-        description: Transport protocol.
-        type: str
-        required: true
-        choices: [tcp, udp]
+      port: *port
+      proto: *proto
   timeout:
     description:
       - Seconds. C(listen) serves this long at most (default 20); C(probe) gives each target this long (default 10).
