@@ -20,9 +20,15 @@ $(READY): requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
+# The lab's shape, written to inventories/lab/hosts.yml when given (and the
+# first time): make lab MANAGERS=3 WORKERS=2 FLAVOUR=pwd SWARM=init
+LAB_SHAPE := $(if $(MANAGERS),-e swarm_lab_managers=$(MANAGERS)) $(if $(WORKERS),-e swarm_lab_workers=$(WORKERS)) \
+  $(if $(FLAVOUR),-e swarm_lab_flavour=$(FLAVOUR)) $(if $(SWARM),-e swarm_lab_preinit=$(if $(filter init,$(SWARM)),true,false))
+LAB_ARGS := $(if $(strip $(LAB_SHAPE)),$(LAB_SHAPE) -e swarm_lab_write_inventory=true)
+
 ## Bring up the local lab (node1..node3 on this machine's Docker) and provision it.
 lab: $(READY)
-	$(BIN)/ansible-playbook playbooks/lab.yml
+	$(BIN)/ansible-playbook playbooks/lab.yml $(LAB_ARGS)
 
 ## Remove the lab's node containers, their data and their network.
 lab-down: $(READY)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from preflight import (preflight_clock_spread, preflight_duplicates, preflight_failed_probes, preflight_port_targets,
+from preflight import (preflight_addresses, preflight_clock_spread, preflight_duplicates, preflight_failed_probes, preflight_port_targets,
                        preflight_role_variables, preflight_unchecked_ports, preflight_unknown_variables)
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
@@ -46,3 +46,18 @@ def test_failed_probes_name_both_ends():
     results = {"w1": [{"name": "m1", "address": "10.0.0.1", "port": 4789, "proto": "udp", "ok": False, "error": "timed out"},
                       {"name": "m1", "address": "10.0.0.1", "port": 2377, "proto": "tcp", "ok": True}]}
     assert preflight_failed_probes(results) == ["w1 -> m1 (10.0.0.1) 4789/udp: timed out"]
+
+
+def test_hosts_are_told_apart_by_address_user_and_port():
+    hostvars = {
+        "a": {"ansible_host": "192.0.2.1"},
+        "b": {"ansible_host": "192.0.2.1"},
+        "c": {},
+        "d": {"ansible_host": "gw", "ansible_user": "ip10-0-0-1-s"},
+        "e": {"ansible_host": "gw", "ansible_user": "ip10-0-0-2-s"},
+        "f": {"ansible_host": "192.0.2.1", "ansible_port": 2222},
+    }
+    addresses = preflight_addresses(list(hostvars), hostvars)
+    assert addresses == {"a": "192.0.2.1", "b": "192.0.2.1", "c": "c", "d": "ip10-0-0-1-s@gw", "e": "ip10-0-0-2-s@gw",
+                         "f": "192.0.2.1:2222"}
+    assert preflight_duplicates(addresses) == {"192.0.2.1": ["a", "b"]}

@@ -50,8 +50,18 @@ def preflight_duplicates(value_by_host):
 
 
 def preflight_addresses(hosts, hostvars):
-    """The address Ansible reaches each host at: {host: ansible_host, or the inventory name}."""
-    return {host: hostvars[host].get("ansible_host", host) for host in hosts}
+    """Where Ansible reaches each host: {host: [user@]ansible_host (or the inventory name)[:port]}.
+
+    The user and the port count: an SSH gateway (Play-with-Docker's) reaches a
+    different machine at one address for each user name.
+    """
+    addresses = {}
+    for host in hosts:
+        variables = hostvars[host]
+        user, port = variables.get("ansible_user"), variables.get("ansible_port")
+        address = variables.get("ansible_host", host)
+        addresses[host] = f"{user + '@' if user else ''}{address}{':' + str(port) if port else ''}"
+    return addresses
 
 
 def preflight_clock_spread(time_by_host):
