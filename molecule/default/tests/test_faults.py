@@ -56,7 +56,10 @@ def test_engine_restart_on_the_manager_keeps_the_stack_serving(manager, node_url
 
 
 def test_nodes_taken_out_behind_ansibles_back_rejoin(manager, node_urls):
-    """A worker that left by itself and one the manager removed both join again on the next run.
+    """A worker that left by itself and one the manager removed both join again on a run started at once.
+
+    The run does not wait for the managers to mark the worker that left Down: its
+    old entry must still be gone at the end, not only after a second run.
 
     The run is at -vvv: it joins nodes, so its output is where a join token or the
     unlock key would show if any task leaked one.
@@ -64,7 +67,6 @@ def test_nodes_taken_out_behind_ansibles_back_rejoin(manager, node_urls):
     left, removed = WORKERS[-1], WORKERS[0]
     node(left).check_output("docker swarm leave")
     manager.check_output(f"docker node rm --force {removed}")
-    eventually(lambda: left not in swarm_nodes(manager) or swarm_nodes(manager)[left]["Status"]["State"] == "down")
 
     result = playbook("site.yml", "-vvv")
     assert result.returncode == 0, result.output[-5000:]
