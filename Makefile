@@ -8,7 +8,7 @@ READY := $(VENV)/.requirements-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := lab
-.PHONY: lab lab-down test lint unit bad-input app-test molecule venv clean
+.PHONY: lab lab-down test lint unit bad-input app-test molecule bench venv clean
 
 venv: $(READY)
 
@@ -54,6 +54,10 @@ app-test:
 
 molecule: $(READY)
 	$(BIN)/molecule test --all
+
+## Time the project against a plain shell script on labs of its own (see docs/benchmarks.md).
+bench: $(READY)
+	$(BIN)/python bench/benchmark.py $(if $(RUNS),--runs $(RUNS)) $(if $(SKIP),--skip $(SKIP))
 
 clean:
 	rm -rf $(VENV)

@@ -1,0 +1,372 @@
+#!/usr/bin/env python3
+"""Time the project on labs of its own, beside a plain shell script doing the same work.
+
+    make bench [RUNS=3] [SKIP=baseline,six,load,update,leave]
+
+Prints a table (the median of RUNS runs for what is measured more than once)
+and writes it, with the machine it ran on, to artifacts/benchmark.json.
+docs/benchmarks.md holds the latest figures. It measures and asserts nothing:
+the tests check behaviour.
+
+Labs are made with the project's own lab role on this machine's engine, as
+`make lab` does, but apart from the lab `make lab` made: containers
+bench-node1.., network swarm-bench. Every one starts fresh (Docker not
+installed), is provisioned, measured, then removed.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT / "molecule" / "resources" / "tests"))
+from request_loop import RequestLoop  # noqa: E402
+
+NETWORK = "swarm-bench"
+PREFIX = "bench-"
+STACK = "gallery"
+STACK_DIR = "/etc/gallery"  # gallery_stack_dir's default
+STATIC_PORT = 8090
+ENV = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+       "PATH": f"{PROJECT / '.venv' / 'bin'}:{os.environ['PATH']}"}
+ARTIFACTS = PROJECT / "artifacts"
+PARTS = ("baseline", "six", "load", "update", "leave")
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(*command, env=ENV, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env,
+                            check=False, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(map(str, command))} failed ({result.returncode}):\n"
+                 f"{(result.stdout + result.stderr)[-4000:]}")
+    return result.stdout
+
+
+def wait_for(check, what, timeout=600, every=0.5):
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            sys.exit(f"not within {timeout}s: {what}")
+        time.sleep(every)
+
+
+def answers(url):
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+class Lab:
+    """A lab of MANAGERS + WORKERS fresh nodes with an inventory of its own."""
+
+    def __init__(self, managers, workers, workdir):
+        hosts = [f"node{n}" for n in range(1, managers + workers + 1)]
+        self.managers, self.workers = hosts[:managers], hosts[managers:]
+        self.hosts = hosts
+        self.inventory = workdir / f"lab-{managers}-{workers}"
+        (self.inventory / "group_vars").mkdir(parents=True, exist_ok=True)
+        storage = (self.workers or self.managers)[0]
+        self.storage = storage
+
+        def group(names):
+            return {"hosts": {name: {"ansible_host": PREFIX + name,
+                                     **({"docker_swarm_node_labels": {"storage": "true"}} if name == storage else {})}
+                              for name in names}}
+
+        children = {"managers": group(self.managers), **({"workers": group(self.workers)} if self.workers else {})}
+        inventory = {"all": {"vars": {"swarm_lab_flavour": "vm", "swarm_lab_network": NETWORK},
+                             "children": {"swarm": {"children": children}}}}
+        (self.inventory / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
+        shutil.copy(PROJECT / "inventories" / "lab" / "group_vars" / "swarm.yml", self.inventory / "group_vars")
+        self.shape = f"{len(hosts)} nodes ({managers} manager{'s' if managers > 1 else ''} + {len(self.workers)} workers)"
+
+    def playbook(self, name, *args, env=None):
+        """Run a playbook of the project on this lab; its duration in seconds and its output."""
+        started = time.monotonic()
+        output = run("ansible-playbook", "-i", str(self.inventory), str(PROJECT / name), *args, cwd=PROJECT,
+                     env={**ENV, **(env or {})})
+        return time.monotonic() - started, output
+
+    def up(self):
+        log(f"creating {self.shape}")
+        self.playbook("playbooks/lab-nodes.yml")
+        self.urls = [f"http://{self.address(host)}" for host in self.hosts]
+
+    def down(self):
+        self.playbook("playbooks/lab-nodes.yml", "-e", "swarm_lab_state=absent")
+
+    def address(self, host):
+        return run("docker", "inspect", "--format",
+                   f'{{{{(index .NetworkSettings.Networks "{NETWORK}").IPAddress}}}}', PREFIX + host).strip()
+
+    def on(self, host, *command):
+        return run("docker", "exec", PREFIX + host, *command)
+
+    def serving(self):
+        return all(answers(url + "/") for url in self.urls)
+
+
+def changed_hosts(output):
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M) if int(m[2])}
+
+
+def site(lab, kind):
+    """Run site.yml; the run's output, with every task's time, goes to artifacts/benchmark-KIND-N-nodes.log."""
+    seconds, output = lab.playbook("site.yml", env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+                                                    "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"})
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"benchmark-{kind}-{len(lab.hosts)}-nodes.log").write_text(output)
+    return seconds, output
+
+
+def converge(lab, kind="cold"):
+    """site.yml until the gallery answers on every node."""
+    seconds, _ = site(lab, kind)
+    started = time.monotonic()
+    wait_for(lab.serving, "the gallery answering on every node")
+    seconds += time.monotonic() - started
+    log(f"  {seconds:.1f} s")
+    return seconds
+
+
+def baseline(lab, stack_dir):
+    """Fresh nodes to the gallery answering on every node, with bench/baseline.sh."""
+    compose = yaml.safe_load((stack_dir / "docker-stack.yml").read_text())
+    env = {"IMAGES": " ".join(sorted({s["image"] for s in compose["services"].values()})),
+           "SECRETS": " ".join(s["name"] for s in compose.get("secrets", {}).values() if s.get("external")),
+           "STORAGE": lab.storage}
+    started = time.monotonic()
+    run("bash", str(PROJECT / "bench" / "baseline.sh"), str(stack_dir), *(PREFIX + h for h in lab.hosts),
+        env={**ENV, **env})
+    wait_for(lab.serving, "the gallery answering on every node (baseline)")
+    seconds = time.monotonic() - started
+    log(f"  {seconds:.1f} s")
+    return seconds
+
+
+def no_op(lab):
+    """A re-run of site.yml with nothing to change."""
+    seconds, output = site(lab, "noop")
+    log(f"  {seconds:.1f} s")
+    return seconds, changed_hosts(output)
+
+
+def wrk(url):
+    """Requests per second, p50 and p99 latency (ms), and errors of 20 s of load on one URL."""
+    output = run("wrk", "--threads", "2", "--connections", "32", "--duration", "20s", "--timeout", "5s",
+                 "--latency", url)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    latency = {p: float(m[1]) * units[m[2]]
+               for p in ("50", "99") for m in [re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)$", output, re.M)]}
+    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|connect|read|write|timeout):? (\d+)", output))
+    return {"rps": rate, "p50_ms": latency["50"], "p99_ms": latency["99"], "errors": errors}
+
+
+def load(lab, nginx_image):
+    """The gallery's page through Nginx, and a static file from the same Nginx image, the ceiling."""
+    manager = lab.managers[0]
+    gallery = wrk(lab.urls[0] + "/")
+    lab.on(manager, "docker", "service", "create", "--quiet", "--detach", "--name", "bench-static",
+           "--mode", "global", "--endpoint-mode", "dnsrr",
+           "--publish", f"mode=host,target=80,published={STATIC_PORT}", nginx_image)
+    try:
+        static_url = f"{lab.urls[0]}:{STATIC_PORT}/"
+        wait_for(lambda: answers(static_url), "the static Nginx answering", timeout=120)
+        static = wrk(static_url)
+    finally:
+        lab.on(manager, "docker", "service", "rm", "bench-static")
+    return gallery, static
+
+
+def rolling_update(lab, workdir):
+    """deploy.yml rolling out another release of the gallery, under a stream of requests."""
+    release = workdir / "app-release"
+    if not release.exists():
+        shutil.copytree(PROJECT / "app", release, ignore=shutil.ignore_patterns("node_modules"))
+        (release / "RELEASE").write_text("benchmark\n")  # another build context: another image
+    with RequestLoop("rolling update", lab.urls, ["/", "/api/images"]) as loop:
+        seconds, _ = lab.playbook("deploy.yml", "-e", f"gallery_app_context={release}")
+    return seconds, loop
+
+
+def gallery_tasks(lab):
+    """Nodes of the gallery service's running tasks."""
+    lines = lab.on(lab.managers[0], "docker", "service", "ps", f"{STACK}_gallery", "--filter", "desired-state=running",
+                   "--format", "{{.Node}} {{.CurrentState}}").split("\n")
+    return [line.split()[0] for line in lines if line.split()[1:2] == ["Running"]]
+
+
+def worker_leaves(lab):
+    """A worker running a gallery task (not Redis's) leaves: seconds until the managers list it
+    Down, and until the gallery runs all its replicas on the nodes left."""
+    manager = lab.managers[0]
+    wanted = len(gallery_tasks(lab))
+    worker = next((w for w in reversed(lab.workers) if w != lab.storage and w in gallery_tasks(lab)), lab.workers[-1])
+    started = time.monotonic()
+    lab.on(worker, "docker", "swarm", "leave")
+
+    def down():
+        listed = lab.on(manager, "docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}}").split("\n")
+        return f"{worker} Down" in listed
+
+    wait_for(down, f"{worker} listed Down")
+    marked = time.monotonic() - started
+
+    def full():
+        tasks = gallery_tasks(lab)
+        return worker not in tasks and len(tasks) == wanted
+
+    wait_for(full, "the gallery at full replicas")
+    return marked, time.monotonic() - started
+
+
+def figures(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
+
+
+def no_ops(lab, runs, results):
+    times = []
+    for n in range(runs):
+        log(f"no-op re-run {n + 1}/{runs}, {lab.shape}")
+        seconds, changes = no_op(lab)
+        times.append(seconds)
+        if changes:
+            results.setdefault("noop_changes", []).append(changes)
+    return figures(times)
+
+
+def measure(runs, skip, workdir, results):
+    stack_dir = workdir / "stack"
+    cold, shell = [], []
+    for turn in range(runs):
+        lab = Lab(1, 2, workdir)
+        lab.up()
+        log(f"cold converge {turn + 1}/{runs} (site.yml)")
+        cold.append(converge(lab))
+        if turn == 0:
+            # The baseline deploys the very stack site.yml rendered.
+            run("docker", "cp", f"{PREFIX}{lab.managers[0]}:{STACK_DIR}/.", str(stack_dir))
+            results["noop3"] = no_ops(lab, runs, results)
+            if "load" not in skip:
+                log("load: the gallery, then a static file (wrk, 20 s each)")
+                nginx_image = yaml.safe_load((stack_dir / "docker-stack.yml").read_text())["services"]["nginx"]["image"]
+                results["load_gallery"], results["load_static"] = load(lab, nginx_image)
+                log(f"  {results['load_gallery']} / {results['load_static']}")
+            if "update" not in skip:
+                log("rolling update under load (deploy.yml)")
+                seconds, loop = rolling_update(lab, workdir)
+                results["update"] = {"seconds": seconds, "answered": loop.answered, "failed": len(loop.failures),
+                                     "failures": [str(f) for f in loop.failures[:5]]}
+                log(f"  {results['update']}")
+            if "leave" not in skip:
+                log("a worker leaves")
+                marked, full = worker_leaves(lab)
+                log(f"  Down after {marked:.1f} s, gallery full after {full:.1f} s; site.yml rejoins it")
+                results["leave"] = {"down_seconds": marked, "full_seconds": full, "rejoin_seconds": converge(lab, "rejoin")}
+        lab.down()
+        if "baseline" not in skip:
+            lab = Lab(1, 2, workdir)
+            lab.up()
+            log(f"cold converge {turn + 1}/{runs} (baseline.sh)")
+            shell.append(baseline(lab, stack_dir))
+            lab.down()
+    results["cold3"] = figures(cold)
+    if shell:
+        results["baseline3"] = figures(shell)
+    if "six" not in skip:
+        lab = Lab(3, 3, workdir)
+        lab.up()
+        log("cold converge, 6 nodes (site.yml)")
+        results["cold6"] = figures([converge(lab)])
+        results["noop6"] = no_ops(lab, runs, results)
+        lab.down()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each repeated measure (default 3)")
+    parser.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {','.join(PARTS)}")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    if skip - set(PARTS):
+        parser.error(f"unknown part(s) {', '.join(skip - set(PARTS))}; known: {', '.join(PARTS)}")
+    if "load" not in skip and not shutil.which("wrk"):
+        parser.error("wrk is needed for the load figures (apt-get install wrk), or pass --skip load")
+
+    results = {}
+    workdir = Path(tempfile.mkdtemp(prefix="swarm-bench-"))
+    try:
+        Lab(1, 2, workdir).down()  # the lab of an interrupted run: every lab must start fresh
+        measure(args.runs, skip, workdir, results)
+    finally:
+        Lab(1, 2, workdir).down()
+        shutil.rmtree(workdir)
+
+    results["machine"] = {
+        "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+        "docker": run("docker", "version", "--format", "{{.Server.Version}}").strip(),
+        "ansible": run("ansible", "--version").split("\n")[0],
+    }
+    out = ARTIFACTS / "benchmark.json"
+    ARTIFACTS.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\n(written to {out.relative_to(PROJECT)})")
+
+
+def table(r):
+    rows = [("measure", "median", "min .. max", "runs")]
+
+    def timing(label, key):
+        if key in r:
+            f = r[key]
+            rows.append((label, f"{f['median']:.1f} s", f"{f['min']:.1f} .. {f['max']:.1f} s", str(f["runs"])))
+
+    timing("cold converge, 3 nodes: site.yml", "cold3")
+    timing("cold converge, 3 nodes: baseline.sh", "baseline3")
+    if "baseline3" in r:
+        rows.append(("  ratio site.yml / baseline.sh", f"{r['cold3']['median'] / r['baseline3']['median']:.2f}", "", ""))
+    timing("cold converge, 6 nodes: site.yml", "cold6")
+    timing("no-op re-run, 3 nodes", "noop3")
+    timing("no-op re-run, 6 nodes", "noop6")
+    if "noop6" in r:
+        rows.append(("  growth 3 -> 6 nodes", f"{r['noop6']['median'] / r['noop3']['median']:.2f}x", "", ""))
+    for key, label in (("load_gallery", "gallery page via Nginx"), ("load_static", "static file from Nginx")):
+        if key in r:
+            f = r[key]
+            rows.append((f"{label}: req/s", f"{f['rps']:.0f}", f"p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms",
+                         f"{f['errors']} err"))
+    if "update" in r:
+        u = r["update"]
+        rows.append(("rolling update: failed requests", str(u["failed"]), f"of {u['answered'] + u['failed']}",
+                     f"{u['seconds']:.0f} s"))
+    if "leave" in r:
+        lv = r["leave"]
+        rows.append(("worker leaves: listed Down after", f"{lv['down_seconds']:.1f} s", "", ""))
+        rows.append(("worker leaves: full replicas after", f"{lv['full_seconds']:.1f} s", "", ""))
+        rows.append(("worker leaves: site.yml rejoins it in", f"{lv['rejoin_seconds']:.1f} s", "", ""))
+    if "noop_changes" in r:
+        rows.append(("no-op re-runs that changed something", str(len(r["noop_changes"])), str(r["noop_changes"][:2]), ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+if __name__ == "__main__":
+    main()
