@@ -269,17 +269,18 @@ def measure(runs, skip, workdir, results):
                 nginx_image = yaml.safe_load((stack_dir / "docker-stack.yml").read_text())["services"]["nginx"]["image"]
                 results["load_gallery"], results["load_static"] = load(lab, nginx_image)
                 log(f"  {results['load_gallery']} / {results['load_static']}")
+            # Before the update: site.yml rejoining the worker would roll that update back.
+            if "leave" not in skip:
+                log("a worker leaves")
+                marked, full = worker_leaves(lab)
+                log(f"  Down after {marked:.1f} s, gallery full after {full:.1f} s; site.yml rejoins it")
+                results["leave"] = {"down_seconds": marked, "full_seconds": full, "rejoin_seconds": converge(lab, "rejoin")}
             if "update" not in skip:
                 log("rolling update under load (deploy.yml)")
                 seconds, loop = rolling_update(lab, workdir)
                 results["update"] = {"seconds": seconds, "answered": loop.answered, "failed": len(loop.failures),
                                      "failures": [str(f) for f in loop.failures[:5]]}
                 log(f"  {results['update']}")
-            if "leave" not in skip:
-                log("a worker leaves")
-                marked, full = worker_leaves(lab)
-                log(f"  Down after {marked:.1f} s, gallery full after {full:.1f} s; site.yml rejoins it")
-                results["leave"] = {"down_seconds": marked, "full_seconds": full, "rejoin_seconds": converge(lab, "rejoin")}
         lab.down()
         if "baseline" not in skip:
             lab = Lab(1, 2, workdir)
