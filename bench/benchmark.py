@@ -217,8 +217,9 @@ def worker_leaves(lab):
     """A worker running a gallery task (not Redis's) leaves: seconds until the managers list it
     Down, and until the gallery runs all its replicas on the nodes left."""
     manager = lab.managers[0]
-    wanted = len(gallery_tasks(lab))
-    worker = next((w for w in reversed(lab.workers) if w != lab.storage and w in gallery_tasks(lab)), lab.workers[-1])
+    before = gallery_tasks(lab)
+    wanted = len(before)
+    worker = next((w for w in reversed(lab.workers) if w != lab.storage and w in before), lab.workers[-1])
     started = time.monotonic()
     lab.on(worker, "docker", "swarm", "leave")
 
