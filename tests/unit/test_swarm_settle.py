@@ -41,6 +41,20 @@ def test_tasks_on_their_way_out_do_not_count():
     assert swarm_unsettled([service("web", 2)], tasks)["waiting"] == ["web 1/2"]
 
 
+def test_a_rolling_update_under_way_is_waited_for():
+    # Every replica runs, but the old version's are yet to be replaced.
+    web = dict(service("web", 2), UpdateStatus={"State": "updating"})
+    assert swarm_unsettled([web], [task("web"), task("web")])["waiting"] == ["web updating"]
+
+
+def test_a_rollback_under_way_is_waited_for_and_a_finished_one_is_settled():
+    tasks = [task("web"), task("web")]
+    rolling_back = dict(service("web", 2), UpdateStatus={"State": "rollback_started"})
+    rolled_back = dict(service("web", 2), UpdateStatus={"State": "rollback_completed"})
+    assert swarm_unsettled([rolling_back], tasks)["waiting"] == ["web rollback_started"]
+    assert swarm_unsettled([rolled_back], tasks) == {"waiting": [], "unplaceable": {}}
+
+
 def test_a_task_no_node_can_take_is_unplaceable_not_waiting():
     result = swarm_unsettled([service("db", 1)], [task("db", state="pending", err=NO_NODE)])
     assert result == {"waiting": [], "unplaceable": {"db": NO_NODE}}

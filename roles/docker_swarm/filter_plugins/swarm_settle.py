@@ -5,6 +5,10 @@
 # will not help until an operator changes something.
 UNPLACEABLE = "no suitable node"
 
+# A rolling update (or its rollback) still under way: the counts can look
+# complete while tasks of the old version are yet to be replaced.
+UPDATING = ("updating", "rollback_started")
+
 
 def _replicas(service):
     mode = service["Spec"]["Mode"]
@@ -19,7 +23,8 @@ def swarm_unsettled(services, tasks):
     Returns {"waiting": [...], "unplaceable": {...}}. A service is waiting
     while one of its tasks is not running yet, or while it runs fewer tasks
     than its replica count (the orchestrator has not created the
-    replacements yet). It is unplaceable instead when every task it lacks is
+    replacements yet), or while a rolling update or its rollback is under
+    way ("name updating"). It is unplaceable instead when every task it lacks is
     one the scheduler found no node for; that entry maps its name to the
     scheduler's message.
     """
@@ -35,6 +40,9 @@ def swarm_unsettled(services, tasks):
         wanted = _replicas(service)
         # Tasks the orchestrator has yet to create for a replicated service.
         missing = max(wanted - len(own), 0) if wanted is not None else 0
+        if (service.get("UpdateStatus") or {}).get("State") in UPDATING:
+            waiting.append(f"{name} {service['UpdateStatus']['State']}")
+            continue
         if not stuck and not missing:
             continue
         errors = [t["Status"].get("Err", "") for t in stuck]
