@@ -31,6 +31,7 @@ import yaml
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "molecule" / "resources" / "tests"))
+from recap import changed  # noqa: E402
 from request_loop import RequestLoop  # noqa: E402
 
 NETWORK = "swarm-bench"
@@ -122,10 +123,6 @@ class Lab:
         return all(answers(url + "/") for url in self.urls)
 
 
-def changed_hosts(output):
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M) if int(m[2])}
-
-
 def site(lab, kind):
     """Run site.yml; the run's output, with every task's time, goes to artifacts/benchmark-KIND-N-nodes.log."""
     seconds, output = lab.playbook("site.yml", env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
@@ -164,7 +161,7 @@ def no_op(lab):
     """A re-run of site.yml with nothing to change."""
     seconds, output = site(lab, "noop")
     log(f"  {seconds:.1f} s")
-    return seconds, changed_hosts(output)
+    return seconds, {host: count for host, count in changed(output).items() if count}
 
 
 def wrk(url):

@@ -4,7 +4,6 @@ import binascii
 import functools
 import json
 import os
-import re
 import subprocess
 import struct
 import time
@@ -16,6 +15,7 @@ import requests
 import testinfra
 import testinfra.utils.ansible_runner
 
+import recap
 import request_loop
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -83,11 +83,6 @@ def replicas(via):
     return dict(line.split()[:2] for line in lines)
 
 
-def changed(output):
-    """changed= of each host, from the run's PLAY RECAP."""
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
-
-
 def serving(node_urls, names):
     return all(requests.get(f"{node_urls[name]}/healthz", timeout=5).status_code == 200 for name in names)
 
@@ -121,3 +116,4 @@ def upload(base_url, name, data):
 
 # Every loop a test runs appends its figures to this log.
 RequestLoop = functools.partial(request_loop.RequestLoop, log=ARTIFACTS / "request-loops.log")
+changed = recap.changed
