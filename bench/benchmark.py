@@ -43,6 +43,7 @@ ENV = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
        "PATH": f"{PROJECT / '.venv' / 'bin'}:{os.environ['PATH']}"}
 ARTIFACTS = PROJECT / "artifacts"
 PARTS = ("baseline", "six", "load", "update", "leave")
+ROUND_TRIPS = 20  # tasks of the playbook that times one module task
 
 
 def log(message):
@@ -250,6 +251,20 @@ def no_ops(lab, runs, results):
     return figures(times)
 
 
+def round_trip(lab, workdir, runs):
+    """Seconds that one task of a docker module adds to a run on every node: the floor under each task."""
+    def playbook(tasks):
+        path = workdir / f"round-trips-{tasks}.yml"
+        path.write_text(yaml.safe_dump([{
+            "name": "Ask every node's engine", "hosts": "swarm", "gather_facts": False,
+            "tasks": [{"name": f"Ask the engine ({n})", "community.docker.docker_host_info": {}} for n in range(tasks)],
+        }]))
+        return lab.playbook(str(path))[0]
+
+    log(f"one module task, {lab.shape} ({ROUND_TRIPS} tasks, {runs} runs)")
+    return figures([(playbook(ROUND_TRIPS + 1) - playbook(1)) / ROUND_TRIPS for _ in range(runs)])
+
+
 def measure(runs, skip, workdir, results):
     stack_dir = workdir / "stack"
     cold, shell = [], []
@@ -262,6 +277,7 @@ def measure(runs, skip, workdir, results):
             # The baseline deploys the very stack site.yml rendered.
             run("docker", "cp", f"{PREFIX}{lab.managers[0]}:{STACK_DIR}/.", str(stack_dir))
             results["noop3"] = no_ops(lab, runs, results)
+            results["task3"] = round_trip(lab, workdir, runs)
             if "load" not in skip:
                 log("load: the gallery, then a static file (wrk, 20 s each)")
                 nginx_image = yaml.safe_load((stack_dir / "docker-stack.yml").read_text())["services"]["nginx"]["image"]
@@ -295,6 +311,7 @@ def measure(runs, skip, workdir, results):
         log("cold converge, 6 nodes (site.yml)")
         results["cold6"] = figures([converge(lab)])
         results["noop6"] = no_ops(lab, runs, results)
+        results["task6"] = round_trip(lab, workdir, runs)
         lab.down()
 
 
@@ -336,7 +353,9 @@ def table(r):
     def timing(label, key):
         if key in r:
             f = r[key]
-            rows.append((label, f"{f['median']:.1f} s", f"{f['min']:.1f} .. {f['max']:.1f} s", str(f["runs"])))
+            digits = 2 if f["max"] < 10 else 1
+            rows.append((label, f"{f['median']:.{digits}f} s", f"{f['min']:.{digits}f} .. {f['max']:.{digits}f} s",
+                         str(f["runs"])))
 
     timing("cold converge, 3 nodes: site.yml", "cold3")
     timing("cold converge, 3 nodes: baseline.sh", "baseline3")
@@ -347,6 +366,8 @@ def table(r):
     timing("no-op re-run, 6 nodes", "noop6")
     if "noop6" in r:
         rows.append(("  growth 3 -> 6 nodes", f"{r['noop6']['median'] / r['noop3']['median']:.2f}x", "", ""))
+    timing("one module task, 3 nodes", "task3")
+    timing("one module task, 6 nodes", "task6")
     for key, label in (("load_gallery", "gallery page via Nginx"), ("load_static", "static file from Nginx")):
         if key in r:
             f = r[key]
