@@ -52,8 +52,10 @@ bad-input: $(READY)
 app-test:
 	cd app && npm ci --no-audit --no-fund --silent && npm test
 
+# A failed test's message is printed mid-scenario; it is printed again last.
 molecule: $(READY)
-	$(BIN)/molecule test --all
+	rm -f artifacts/junit-*.xml
+	$(BIN)/molecule test --all || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }
 
 ## Time the project against a plain shell script on labs of its own (see docs/benchmarks.md).
 bench: $(READY)

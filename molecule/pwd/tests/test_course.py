@@ -4,13 +4,16 @@ Every fenced block `sh on <targets>` of the page runs in order: a node's
 block inside that node (`docker exec NODE sh -c BLOCK`, what a shell opened
 with `docker exec -it NODE sh` runs), a host block as the command below that
 stands for it on this scenario. The output must match the block's `expect`
-comment. This file runs last in the scenario: the course ends with
-`make lab-down`.
+comment; a block with a `repeat: SECONDS` comment is one the student runs
+again until it shows that (the swarm converges in the background), and so
+does the test, for up to SECONDS. This file runs last in the scenario: the
+course ends with `make lab-down`.
 """
 
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -75,8 +78,13 @@ def test_course_step(targets, body, notes):
     if notes.get("run") == "the join command node1 printed":
         body = printed["join"]
     for target in targets:
-        result = on_host(body) if target == "host" else on_node(target, body)
-        output = (result.stdout + result.stderr).strip()
+        deadline = time.monotonic() + int(notes.get("repeat", 0))
+        while True:
+            result = on_host(body) if target == "host" else on_node(target, body)
+            output = (result.stdout + result.stderr).strip()
+            if result.returncode == 0 and re.search(notes["expect"], output, re.M) or time.monotonic() > deadline:
+                break
+            time.sleep(2)
         assert result.returncode == 0, f"{target}: {body}\n{output[-3000:]}"
         assert re.search(notes["expect"], output, re.M), f"{target}: {notes['expect']!r} not in:\n{output[-3000:]}"
         join = re.search(r"docker swarm join --token \S+ \S+:2377", output)
