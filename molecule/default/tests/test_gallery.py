@@ -6,7 +6,7 @@ import uuid
 import pytest
 import requests
 
-from swarm_testing import RUNNER, STACK, make_png, upload
+from swarm_testing import RUNNER, STACK, archive_copies, make_png, node, stack_archives, upload
 
 
 def fetch_when_served(url, timeout=90):
@@ -30,6 +30,17 @@ def test_every_node_serves_the_gallery_page(node_urls, name):
     assert "Image gallery" in response.text
     assert response.headers["X-Served-By"]
     assert requests.get(f"{node_urls[name]}/healthz", timeout=10).status_code == 200
+
+
+def test_the_nodes_loaded_the_one_archive_they_share_with_the_controller():
+    archives = stack_archives()
+    # The role removes the former ones.
+    assert len(archives) == 1, archives
+    for name in RUNNER.get_hosts("all"):
+        host = node(name)
+        assert host.file(str(archives[0])).size == archives[0].stat().st_size
+        assert not archive_copies(host), f"{name} holds a copy of the archive"
+        assert host.check_output("docker image ls --quiet gallery/app")
 
 
 def test_requests_are_spread_across_replicas(node_urls):

@@ -13,8 +13,8 @@ from pathlib import Path
 import requests
 import yaml
 
-from swarm_testing import (INVENTORY, PROJECT, RUNNER, STACK, RequestLoop, changed, eventually, make_png, node, playbook,
-                           replicas, serving, swarm_nodes, upload)
+from swarm_testing import (INVENTORY, PROJECT, RUNNER, STACK, RequestLoop, archive_copies, changed, eventually, make_png,
+                           node, playbook, replicas, serving, stack_archives, swarm_nodes, upload)
 
 WORKERS = RUNNER.get_hosts("workers")
 
@@ -28,6 +28,15 @@ def test_three_managers_and_two_workers(manager):
     assert {name: n["Spec"]["Role"] for name, n in nodes.items()} == {
         "node1": "manager", "node2": "manager", "node3": "manager", "node4": "worker", "node5": "worker"}
     assert {n["Status"]["State"] for n in nodes.values()} == {"ready"}
+
+
+def test_nodes_without_a_share_got_a_copy_of_the_archive_and_none_is_left():
+    archive = stack_archives()[-1]
+    for name in RUNNER.get_hosts("all"):
+        host = node(name)
+        assert not host.file(str(archive)).exists, f"{name} shares the controller's archives (swarm_lab_shared_dirs)"
+        assert not archive_copies(host), f"{name} still holds a copy of the archive"
+        assert host.check_output("docker image ls --quiet gallery/app")
 
 
 def test_quorum_guard_refuses_to_remove_a_manager(manager):

@@ -23,10 +23,22 @@ PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
 ARTIFACTS = PROJECT / "artifacts"
 STACK = "gallery"
+# gallery_archive_dir's default, on the controller; the lab's nodes see it at the same path.
+ARCHIVES = Path.home() / ".cache" / "swarm-gallery"
 
 
 def node(name):
     return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+
+
+def stack_archives():
+    """The controller's image archives of the stack."""
+    return sorted(ARCHIVES.glob(f"{STACK}-*.tar"))
+
+
+def archive_copies(host):
+    """Image archives copied to a node (gallery_node_archive_dir) and still there."""
+    return host.run(f"ls /var/tmp/{STACK}-*.tar").stdout.split()
 
 
 def playbook(name, *args, inventory=INVENTORY):
