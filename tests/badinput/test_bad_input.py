@@ -89,6 +89,8 @@ BAD_EXTRA_VARIABLES = {
                                                 r"gallery_redis_read_replicas is 'two': it takes auto"),
     "registry delivery without an image": ("site.yml", "gallery_image_delivery=registry",
                                            r"gallery_images\.app is empty"),
+    "duration without a unit": ("site.yml", "gallery_healthcheck_interval=5",
+                                r"gallery_healthcheck_interval is '5': it takes a duration"),
 }
 
 
