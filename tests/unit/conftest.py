@@ -15,13 +15,22 @@ for plugins in [*ROOT.glob("roles/*/filter_plugins"), *ROOT.glob("roles/*/lookup
 def _run_module(role, module, **args):
     env = {**os.environ, "ANSIBLE_LIBRARY": str(ROOT / "roles" / role / "library"),
            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "json"}
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-m", module,
-                             "-a", json.dumps(args)], capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    # A play adds a role's module_utils to the search path; ad hoc, only this does.
+    module_utils = ROOT / "roles" / role / "module_utils"
+    if module_utils.is_dir():
+        env["ANSIBLE_MODULE_UTILS"] = str(module_utils)
+    # "-a {}" would reach the module as a raw parameter, which only command-like modules take.
+    arguments = ["-a", json.dumps(args)] if args else []
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-m", module, *arguments],
+                            capture_output=True, text=True, env=env, cwd=ROOT)
+    # 2: the module failed, a result for the test to read; anything else is ansible's own error.
+    if result.returncode not in (0, 2):
+        raise subprocess.CalledProcessError(result.returncode, result.args, result.stdout, result.stderr)
     return json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
 
 @pytest.fixture
 def run_module():
     """run_module(role, module, **args): one of a role's modules run on this machine by the
-    environment's ansible; returns its result."""
+    environment's ansible; returns its result, failed or not."""
     return _run_module

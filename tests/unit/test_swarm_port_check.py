@@ -1,19 +1,29 @@
 import importlib.util
-import json
 import socket
-import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-MODULE_PATH = Path(__file__).resolve().parents[2] / "roles/preflight/library/swarm_port_check.py"
-# A role's library/ holds Ansible modules, not importable packages: load the file itself.
-_spec = importlib.util.spec_from_file_location("swarm_port_check", MODULE_PATH)
-spc = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(spc)
+ROLE = Path(__file__).resolve().parents[2] / "roles/preflight"
+
+
+def _load(name, path):
+    # A role's library/ and module_utils/ are not importable packages: load the files themselves.
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# Ansible ships the role's module_utils inside the module it runs; here the module's
+# import of ansible.module_utils.swarm_ports must find the role's file under that name.
+swarm_ports = _load("ansible.module_utils.swarm_ports", ROLE / "module_utils/swarm_ports.py")
+spc = _load("swarm_port_check", ROLE / "library/swarm_port_check.py")
 
 
 def free_port():
@@ -69,22 +79,6 @@ class Listener(threading.Thread):
 
 def targets(port, protos=("tcp", "udp"), address="127.0.0.1", name="node1"):
     return [{"name": name, "address": address, "port": port, "proto": proto} for proto in protos]
-
-
-def test_inuse_reports_only_the_bound_ports():
-    tcp_port, udp_port, free = free_port(), free_port(), free_port()
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        tcp.bind(("127.0.0.1", tcp_port))
-        tcp.listen()
-        udp.bind(("0.0.0.0", udp_port))
-        ports = [
-            {"port": tcp_port, "proto": "tcp"},
-            {"port": tcp_port, "proto": "udp"},
-            {"port": udp_port, "proto": "udp"},
-            {"port": free, "proto": "tcp"},
-        ]
-        assert spc.ports_in_use(ports) == [{"port": tcp_port, "proto": "tcp"}, {"port": udp_port, "proto": "udp"}]
-    assert spc.ports_in_use(ports) == []
 
 
 def test_two_probers_reach_one_listener_on_tcp_and_udp():
@@ -224,46 +218,22 @@ def test_no_thread_or_socket_is_left_behind():
     spc.probe("node2", targets(port), 0.2)
     spc.listen("node1", [{"port": port, "proto": "tcp"}, {"port": port, "proto": "udp"}], ["node2"], 0.2)
     assert threading.active_count() == before
-    assert spc.ports_in_use([{"port": port, "proto": "tcp"}, {"port": port, "proto": "udp"}]) == []
+    assert swarm_ports.ports_in_use([{"port": port, "proto": "tcp"}, {"port": port, "proto": "udp"}]) == []
 
 
-def run_module(tmp_path, args, name):
-    """Run the module file as Ansible does: arguments in a JSON file, nothing on stdin."""
-    args_file = tmp_path / f"{name}.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    return subprocess.Popen(
-        [sys.executable, str(MODULE_PATH), str(args_file)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def module_result(process):
-    stdout, stderr = process.communicate(timeout=15)
-    return process.returncode, json.loads(stdout), stderr
-
-
-def test_module_runs_as_ansible_runs_it(tmp_path):
+def test_module_runs_as_ansible_runs_it(run_module):
     port = free_port()
     ports = [{"port": port, "proto": "tcp"}, {"port": port, "proto": "udp"}]
-    busy = free_port()
-    listen = run_module(tmp_path, {"mode": "listen", "name": "node1", "peers": ["node2"], "ports": ports, "timeout": 8}, "listen")
-    probe = run_module(tmp_path, {"mode": "probe", "name": "node2", "targets": targets(port), "timeout": 5}, "probe")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
-        taken.bind(("0.0.0.0", busy))
-        inuse = run_module(tmp_path, {"mode": "inuse", "ports": [{"port": busy, "proto": "udp"}, {"port": busy, "proto": "tcp"}]}, "inuse")
-        rc, result, _ = module_result(inuse)
-    assert (rc, result["changed"], result["in_use"]) == (0, False, [{"port": busy, "proto": "udp"}])
-
-    rc, result, stderr = module_result(probe)
-    assert rc == 0, stderr
-    assert result["changed"] is False
-    assert [r["answer"] for r in result["results"]] == ["preflight", "preflight"]
-    rc, result, stderr = module_result(listen)
-    assert rc == 0, stderr
-    assert result["heard"] == {f"{port}/tcp": ["node2"], f"{port}/udp": ["node2"]}
+    # The listener runs while the prober retries, as under async on the nodes.
+    with ThreadPoolExecutor(2) as pool:
+        listen = pool.submit(run_module, "preflight", "swarm_port_check",
+                             mode="listen", name="node1", peers=["node2"], ports=ports, timeout=8)
+        probe = pool.submit(run_module, "preflight", "swarm_port_check",
+                            mode="probe", name="node2", targets=targets(port), timeout=5)
+        probed, listened = probe.result(), listen.result()
+    assert probed["changed"] is False
+    assert [r["answer"] for r in probed["results"]] == ["preflight", "preflight"], probed
+    assert listened["heard"] == {f"{port}/tcp": ["node2"], f"{port}/udp": ["node2"]}, listened
 
 
 # Ansible's own checks (required_if) and the module's (port range) fail alike.
@@ -271,10 +241,10 @@ def test_module_runs_as_ansible_runs_it(tmp_path):
     "args, message",
     [
         ({"mode": "probe", "name": "node2"}, "targets"),
-        ({"mode": "inuse", "ports": [{"port": 70000, "proto": "tcp"}]}, "out of range"),
+        ({"mode": "probe", "name": "node2", "targets": targets(70000, ["tcp"])}, "port 70000 is out of range 1-65535"),
     ],
 )
-def test_module_fails_on_bad_parameters(tmp_path, args, message):
-    rc, result, _ = module_result(run_module(tmp_path, args, "bad"))
-    assert (rc, result["failed"]) == (1, True)
+def test_module_fails_on_bad_parameters(run_module, args, message):
+    result = run_module("preflight", "swarm_port_check", **args)
+    assert result["failed"] is True
     assert message in result["msg"]

@@ -1,13 +1,19 @@
 #!/usr/bin/python
-"""Read, in one round trip, what preflight needs to know about a host."""
+"""Read, in one round trip, what preflight needs to know about a host: the facts setup would gather for it,
+the Swarm ports already held, its kernel features, disk space, clock and Docker engine."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: swarm_host_facts
-short_description: Read the kernel features, disk space, clock and Docker engine a swarm node depends on
+short_description: Read the facts, held ports, kernel, disk, clock and Docker engine a swarm node depends on
 description:
-  - Changes nothing. Kernel features are C(loaded) (in the running kernel), C(loadable) (a module file for the
+  - Changes nothing. One call replaces C(ansible.builtin.setup) with C(gather_subset=network) and a check of the Swarm
+    ports, so that preflight costs a host one round trip.
+  - Sets the facts of Ansible's own collectors C(distribution), C(platform), C(python), C(service_mgr) and
+    C(network), under the names C(ansible.builtin.setup) gives them; the other facts of setup's minimal subset are not
+    gathered.
+  - Kernel features are C(loaded) (in the running kernel), C(loadable) (a module file for the
     running kernel exists), C(absent) (the module tree is there and has no such module) or C(unknown) (no module
     tree for the running kernel, as in containers, where the host kernel may still load it on demand).
 options:
@@ -19,9 +25,49 @@ options:
     description: Unix socket of the Docker engine, asked for its version and swarm state when it answers.
     type: path
     default: /var/run/docker.sock
+  ports:
+    description:
+      - Ports to find held, returned in RV(in_use).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      port:
+        description: Port number.
+        type: int
+        required: true
+      proto:
+        description: Transport protocol.
+        type: str
+        required: true
+        choices: [tcp, udp]
+"""
+
+EXAMPLES = r"""
+- name: Gather the facts and find the Swarm ports already held
+  swarm_host_facts:
+    ports:
+      - {port: 2377, proto: tcp}
+      - {port: 7946, proto: tcp}
+      - {port: 7946, proto: udp}
+      - {port: 4789, proto: udp}
+  register: preflight_host
 """
 
 RETURN = r"""
+ansible_facts:
+  description: "What ansible.builtin.setup gives for the subsets distribution, platform, python, service_mgr and network
+    (distribution, distribution_major_version, os_family, architecture, hostname, python.executable, service_mgr,
+    default_ipv4, interfaces and one entry an interface...), and gather_subset and module_setup as setup sets them."
+  type: dict
+  returned: always
+in_use:
+  description: The entries of O(ports) that cannot be bound on the wildcard address (address already in use), for
+    instance because dockerd or the kernel's VXLAN device owns them.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{port: 2377, proto: tcp}]
 kernel: {description: Running kernel release., type: str, returned: always}
 features: {description: "overlay, vxlan and ip_vs: loaded, loadable, absent or unknown.", type: dict, returned: always}
 disk: {description: "path measured and free_bytes.", type: dict, returned: always}
@@ -38,6 +84,13 @@ import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.facts import ansible_collector, default_collectors
+from ansible.module_utils.facts.namespace import PrefixFactNamespace
+from ansible.module_utils.swarm_ports import PORT_OPTIONS, check_port_range, ports_in_use
+
+# The setup subsets the roles read, named one by one: the rest of setup's minimal
+# subset (env, date_time, dns, lsb, selinux...) is not read and would cost time.
+FACT_SUBSETS = ["!all", "distribution", "platform", "python", "service_mgr", "network"]
 
 # Where each feature shows once it is in the running kernel, and its module names.
 FEATURES = {
@@ -125,6 +178,17 @@ def tcp_without_tls():
     return sorted(set(exposed))
 
 
+def setup_facts(module):
+    """The facts of FACT_SUBSETS, collected and named as ansible.builtin.setup does."""
+    collector = ansible_collector.get_ansible_collector(
+        all_collector_classes=default_collectors.collectors,
+        namespace=PrefixFactNamespace(namespace_name="ansible", prefix="ansible_"),
+        gather_subset=FACT_SUBSETS,
+        gather_timeout=10,  # setup's default, so that the facts come as setup would give them
+    )
+    return collector.collect(module=module)
+
+
 def gather(docker_root, docker_socket):
     release = platform.release()
     modules_dir = os.path.join("/lib/modules", release)
@@ -139,10 +203,18 @@ def main():
         argument_spec={
             "docker_root": {"type": "path", "default": "/var/lib/docker"},
             "docker_socket": {"type": "path", "default": "/var/run/docker.sock"},
+            "ports": {"type": "list", "elements": "dict", "options": PORT_OPTIONS, "default": []},
         },
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, **gather(module.params["docker_root"], module.params["docker_socket"]))
+    params = module.params
+    check_port_range(module, params["ports"])
+    try:
+        in_use = ports_in_use(params["ports"])
+    except OSError as exc:
+        module.fail_json(msg=f"cannot bind a port: {exc}")
+    found = gather(params["docker_root"], params["docker_socket"])
+    module.exit_json(changed=False, ansible_facts=setup_facts(module), in_use=in_use, **found)
 
 
 if __name__ == "__main__":

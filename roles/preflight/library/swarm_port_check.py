@@ -6,9 +6,9 @@ DOCUMENTATION = r"""
 module: swarm_port_check
 short_description: Check the Docker Swarm ports between nodes before the swarm is formed
 description:
-  - Three modes that together prove, from the nodes themselves, that every node reaches its peers on the ports Docker Swarm needs.
-  - C(inuse) lists the ports that cannot be bound on the wildcard address right now, for instance because dockerd or the
-    kernel's VXLAN device already owns them.
+  - Two modes that together prove, from the nodes themselves, that every node reaches its peers on the ports Docker Swarm needs.
+  - The ports already held on a node (by dockerd, or the kernel's VXLAN device) are found by C(swarm_host_facts) with
+    its O(ports) option; C(listen) skips them.
   - C(listen) binds every free port of O(ports) and answers probes until every name of O(peers) was heard on every bound port,
     or until O(timeout). Run it with C(async) and C(poll=0) so that the probes can run meanwhile.
   - C(probe) sends one probe to each of O(targets), in parallel, retrying until O(timeout) so that a listener started a moment
@@ -24,10 +24,10 @@ options:
     description: What to do.
     type: str
     required: true
-    choices: [inuse, listen, probe]
+    choices: [listen, probe]
   ports:
     description:
-      - Ports to check (C(inuse)) or to serve (C(listen)).
+      - C(listen) only. Ports to serve.
       - Defaults to the Swarm ports 2377/tcp, 7946/tcp, 7946/udp and 4789/udp.
     type: list
     elements: dict
@@ -79,11 +79,6 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Find the Swarm ports already owned by a service
-  swarm_port_check:
-    mode: inuse
-  register: preflight_ports
-
 - name: Listen on the free Swarm ports until every peer has probed them
   swarm_port_check:
     mode: listen
@@ -106,12 +101,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-in_use:
-  description: C(inuse) only. The ports that cannot be bound on the wildcard address (address already in use).
-  returned: mode is inuse
-  type: list
-  elements: dict
-  sample: [{port: 2377, proto: tcp}]
 heard:
   description: C(listen) only. For each bound port, the names heard on it, sorted.
   returned: mode is listen
@@ -171,6 +160,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.swarm_ports import PORT_OPTIONS, bind, check_port_range, unique
 
 SWARM_PORTS = [
     {"port": 2377, "proto": "tcp"},
@@ -195,58 +185,6 @@ ANSWER_WAIT = 2.0
 
 def _key(port, proto):
     return f"{port}/{proto}"
-
-
-def _bind(port, proto):
-    """A socket bound to the port on every address: IPv6 and IPv4 in one socket when the host has IPv6.
-
-    Raises OSError (EADDRINUSE when something owns the port).
-    """
-    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    attempts = [(socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")]
-    for family, address in attempts:
-        try:
-            sock = socket.socket(family, kind)
-        except OSError:
-            continue  # no IPv6 on this host
-        try:
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            if proto == "tcp":
-                # Sockets of a previous run still in TIME_WAIT must not block the port.
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((address, port))
-            if proto == "tcp":
-                sock.listen(64)
-            return sock
-        except OSError:
-            sock.close()
-            # Something may own [::]:port alone while the IPv4 wildcard is free.
-            if family == socket.AF_INET:
-                raise
-    raise OSError(errno.EAFNOSUPPORT, "no usable address family")
-
-
-def _unique(ports):
-    seen = []
-    for entry in ports:
-        item = {"port": int(entry["port"]), "proto": entry["proto"]}
-        if item not in seen:
-            seen.append(item)
-    return seen
-
-
-def ports_in_use(ports):
-    """The entries of ports ({port, proto}) that cannot be bound on the wildcard address right now."""
-    in_use = []
-    for entry in _unique(ports):
-        try:
-            _bind(entry["port"], entry["proto"]).close()
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            in_use.append(entry)
-    return in_use
 
 
 def _parse(data, word):
@@ -358,9 +296,9 @@ def listen(name, ports, peers, timeout, grace=GRACE):
     deadline = time.monotonic() + timeout
     bound, skipped = {}, []
     try:
-        for entry in _unique(ports):
+        for entry in unique(ports):
             try:
-                sock = _bind(entry["port"], entry["proto"])
+                sock = bind(entry["port"], entry["proto"])
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE:
                     raise
@@ -507,15 +445,11 @@ def probe(name, targets, timeout):
 
 
 def main():
-    port_options = {
-        "port": {"type": "int", "required": True},
-        "proto": {"type": "str", "required": True, "choices": ["tcp", "udp"]},
-    }
-    target_options = dict(port_options, name={"type": "str", "required": True}, address={"type": "str", "required": True})
+    target_options = dict(PORT_OPTIONS, name={"type": "str", "required": True}, address={"type": "str", "required": True})
     module = AnsibleModule(
         argument_spec={
-            "mode": {"type": "str", "required": True, "choices": ["inuse", "listen", "probe"]},
-            "ports": {"type": "list", "elements": "dict", "options": port_options},
+            "mode": {"type": "str", "required": True, "choices": ["listen", "probe"]},
+            "ports": {"type": "list", "elements": "dict", "options": PORT_OPTIONS},
             "name": {"type": "str"},
             "peers": {"type": "list", "elements": "str", "default": []},
             "targets": {"type": "list", "elements": "dict", "options": target_options},
@@ -527,16 +461,12 @@ def main():
     params = module.params
     mode = params["mode"]
     ports = params["ports"] if params["ports"] is not None else SWARM_PORTS
-    for entry in ports + (params["targets"] or []):
-        if not 1 <= entry["port"] <= 65535:
-            module.fail_json(msg=f"port {entry['port']} is out of range 1-65535")
+    check_port_range(module, ports + (params["targets"] or []))
     timeout = params["timeout"] if params["timeout"] is not None else (20.0 if mode == "listen" else 10.0)
     if timeout <= 0:
         module.fail_json(msg="timeout must be positive")
     try:
-        if mode == "inuse":
-            module.exit_json(changed=False, in_use=ports_in_use(ports))
-        elif mode == "listen":
+        if mode == "listen":
             module.exit_json(changed=False, **listen(params["name"], ports, params["peers"], timeout))
         else:
             module.exit_json(changed=False, results=probe(params["name"], params["targets"], timeout))
