@@ -178,15 +178,26 @@ def tcp_without_tls():
     return sorted(set(exposed))
 
 
-def setup_facts(module):
-    """The facts of FACT_SUBSETS, collected and named as ansible.builtin.setup does."""
+def setup_facts(module, attempts=3):
+    """The facts of FACT_SUBSETS, collected and named as ansible.builtin.setup does.
+
+    Ansible's network collector reads each interface's /sys files after
+    listing them, and drops every network fact when one vanished in between
+    (a veth Docker removes while it leaves a swarm or stops a task: the very
+    moment a run that mends a node starts). Collecting again gets them.
+    """
     collector = ansible_collector.get_ansible_collector(
         all_collector_classes=default_collectors.collectors,
         namespace=PrefixFactNamespace(namespace_name="ansible", prefix="ansible_"),
         gather_subset=FACT_SUBSETS,
         gather_timeout=10,  # setup's default, so that the facts come as setup would give them
     )
-    return collector.collect(module=module)
+    for attempt in range(attempts):
+        facts = collector.collect(module=module)
+        if "ansible_interfaces" in facts:
+            break
+        time.sleep(0.2 * (attempt + 1))
+    return facts
 
 
 def gather(docker_root, docker_socket):
