@@ -192,12 +192,11 @@ def setup_facts(module, attempts=3):
         gather_subset=FACT_SUBSETS,
         gather_timeout=10,  # setup's default, so that the facts come as setup would give them
     )
-    for attempt in range(attempts):
+    for attempt in range(1, attempts + 1):
         facts = collector.collect(module=module)
-        if "ansible_interfaces" in facts:
-            break
-        time.sleep(0.2 * (attempt + 1))
-    return facts
+        if "ansible_interfaces" in facts or attempt == attempts:
+            return facts
+        time.sleep(0.2 * attempt)
 
 
 def gather(docker_root, docker_socket):
