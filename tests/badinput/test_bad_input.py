@@ -132,6 +132,13 @@ def test_docker_api_on_tcp_without_tls(tmp_path):
                    r"here: the Docker API would listen on tcp://0\.0\.0\.0:2375 without TLS")
 
 
+def test_every_problem_of_a_host_is_named_in_one_run(tmp_path):
+    hosts = inventory(tmp_path, managers={"here": HERE})
+    variables = '{"preflight_min_free_gib": 1000000, "preflight_supported_architectures": ["s390x"]}'
+    assert_refused(*run("site.yml", hosts, "-e", variables),
+                   r"here is \S+; supported: s390x\. here has [0-9.]+ GB free on \S+, where Docker keeps its data")
+
+
 def test_remove_node_without_a_node(tmp_path):
     hosts = inventory(tmp_path, managers={"n1": NOWHERE})
     assert_refused(*run("remove-node.yml", hosts), r"Name the node to remove: -e node=NAME")
