@@ -1,29 +1,15 @@
-import importlib.util
 import socket
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-
-ROLE = Path(__file__).resolve().parents[2] / "roles/preflight"
-
-
-def _load(name, path):
-    # A role's library/ and module_utils/ are not importable packages: load the files themselves.
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
+from role_files import load
 
 # Ansible ships the role's module_utils inside the module it runs; here the module's
 # import of ansible.module_utils.swarm_ports must find the role's file under that name.
-swarm_ports = _load("ansible.module_utils.swarm_ports", ROLE / "module_utils/swarm_ports.py")
-spc = _load("swarm_port_check", ROLE / "library/swarm_port_check.py")
+swarm_ports = load("ansible.module_utils.swarm_ports", "preflight/module_utils/swarm_ports.py")
+spc = load("swarm_port_check", "preflight/library/swarm_port_check.py")
 
 
 def free_port():
