@@ -12,7 +12,7 @@ for plugins in [*ROOT.glob("roles/*/filter_plugins"), *ROOT.glob("roles/*/lookup
     sys.path.insert(0, str(plugins))
 
 
-def _run_module(role, module, **args):
+def _run_module(role, module, *, check_mode=False, **args):
     env = {**os.environ, "ANSIBLE_LIBRARY": str(ROOT / "roles" / role / "library"),
            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "json"}
     # A play adds a role's module_utils to the search path; ad hoc, only this does.
@@ -21,7 +21,8 @@ def _run_module(role, module, **args):
         env["ANSIBLE_MODULE_UTILS"] = str(module_utils)
     # "-a {}" would reach the module as a raw parameter, which only command-like modules take.
     arguments = ["-a", json.dumps(args)] if args else []
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-m", module, *arguments],
+    check = ["--check"] if check_mode else []
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-m", module, *arguments, *check],
                             capture_output=True, text=True, env=env, cwd=ROOT)
     # 2: the module failed, a result for the test to read; anything else is ansible's own error.
     if result.returncode not in (0, 2):
@@ -31,6 +32,6 @@ def _run_module(role, module, **args):
 
 @pytest.fixture
 def run_module():
-    """run_module(role, module, **args): one of a role's modules run on this machine by the
-    environment's ansible; returns its result, failed or not."""
+    """run_module(role, module, check_mode=False, **args): one of a role's modules run on this
+    machine by the environment's ansible (with --check if asked); returns its result, failed or not."""
     return _run_module

@@ -27,7 +27,7 @@ def render(name, mode, replicas=2, **settings):
         "gallery_network": mode,
         "gallery_stack_images": IMAGES,
         "gallery_redis_replica_count": replicas,
-        "gallery_nginx_conf": {"checksum": "0123456789abcdef"},
+        "gallery_nginx_conf_digest": "0123456789ab",
         "gallery_redis_password_secret": "gallery_redis_password",
         "ansible_managed": "Managed by Ansible",
     }

@@ -146,6 +146,16 @@ def test_right_after_a_change_settle_ends_on_the_second_settled_look_in_a_row():
     assert clock.now == 2.0
 
 
+def test_when_no_spec_changed_the_first_settled_look_ends_the_wait_even_right_after_an_update():
+    clock = Clock()
+    both = [task("web"), task("web")]
+    look, calls = looks([task("web")], both, both)
+    _, verdict = swarm_settle.settle(look, timeout=60, interval=0.5, specs_changed=False, clock=clock,
+                                     sleep=clock.sleep, now=lambda: UPDATED_EPOCH + 0.5)
+    assert len(calls) == 2
+    assert verdict == {"waiting": [], "unplaceable": {}}
+
+
 def test_api_timestamps_are_read_to_the_fraction_of_a_second():
     assert abs(swarm_settle._epoch(UPDATED) - UPDATED_EPOCH) < 1e-6
     assert swarm_settle._epoch("2026-11-23T03:41:44Z") == 1795405304

@@ -15,7 +15,8 @@ description:
     unplaceable instead when every task it lacks is one the scheduler found no node for; waiting will not help.
   - When a service was created or updated less than two seconds before, the swarm counts as settled only once two
     looks in a row find nothing waiting: the orchestrator may not have created the tasks of a global service yet, and
-    the update of a service may not have started.
+    the update of a service may not have started. With O(specs_changed=false) one look is enough: C(docker stack
+    deploy) updates every service of the stack, changed or not, so the time of that update says nothing.
   - Never fails because of what it finds; RV(waiting) and RV(unplaceable) say what did not settle in time.
   - Connects as the community.docker modules do (C(docker_host), C(tls), ... and their environment variables).
 options:
@@ -31,6 +32,12 @@ options:
     description: Seconds between two looks.
     type: float
     default: 0.5
+  specs_changed:
+    description:
+      - Whether the caller may just have changed a service (C(docker_stack) reports whether a spec changed). When
+        false, the first look that finds nothing waiting ends the wait.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - community.docker.docker.api_documentation
 """
@@ -135,10 +142,10 @@ def changed_lately(services, now):
     return any(now - _epoch(s.get("UpdatedAt") or s["CreatedAt"]) < RECENT for s in services)
 
 
-def settle(look, timeout, interval, clock=time.monotonic, sleep=time.sleep, now=time.time):
+def settle(look, timeout, interval, specs_changed=True, clock=time.monotonic, sleep=time.sleep, now=time.time):
     """Call look() (-> services, tasks) until nothing is waiting, or timeout seconds.
 
-    Right after a service changed, nothing must be waiting on two looks in a row.
+    Right after a service changed (when specs_changed), nothing must be waiting on two looks in a row.
     Returns the last look's services and its unsettled() verdict.
     """
     deadline = clock() + timeout
@@ -147,7 +154,8 @@ def settle(look, timeout, interval, clock=time.monotonic, sleep=time.sleep, now=
         services, tasks = look()
         verdict = unsettled(services, tasks)
         settled = not verdict["waiting"]
-        if (settled and (settled_before or not changed_lately(services, now()))) or clock() >= deadline:
+        if (settled and (settled_before or not specs_changed or not changed_lately(services, now()))) \
+                or clock() >= deadline:
             return services, verdict
         settled_before = settled
         sleep(max(min(interval, deadline - clock()), 0))
@@ -159,6 +167,7 @@ def main():
             "stack": {"type": "str", "default": ""},
             "timeout": {"type": "int", "default": 300},
             "interval": {"type": "float", "default": 0.5},
+            "specs_changed": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
     )
@@ -172,7 +181,7 @@ def main():
         return services, [task for task in tasks if task["ServiceID"] in ids]
 
     try:
-        services, verdict = settle(look, params["timeout"], params["interval"])
+        services, verdict = settle(look, params["timeout"], params["interval"], params["specs_changed"])
     except (DockerException, RequestException) as exc:
         # A worker says so here: "This node is not a swarm manager."
         client.fail(f"Reading the services and their tasks failed: {exc}")
