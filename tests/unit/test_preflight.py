@@ -1,5 +1,8 @@
 from pathlib import Path
 
+import pytest
+from ansible.errors import AnsibleFilterError
+
 from preflight import (preflight_addresses, preflight_clock_spread, preflight_duplicates, preflight_failed_probes, preflight_port_targets,
                        preflight_role_variables, preflight_unchecked_ports, preflight_unknown_variables)
 
@@ -11,7 +14,16 @@ def test_role_variables_come_from_every_roles_argument_specs():
     found = preflight_role_variables(ROLES)
     assert {"docker_engine_", "docker_swarm_", "gallery_", "preflight_"} <= set(found["prefixes"])
     assert "gallery_replicas" in found["names"] and "docker_swarm_settle_timeout" in found["names"]
-    assert "gallery_replicas" in found["main"]["gallery"]
+    assert "gallery_replicas" in found["main"] and "docker_engine_source" in found["main"]
+
+
+def test_an_option_two_roles_declare_differently_is_an_error(tmp_path):
+    for role, kind in (("one", "str"), ("two", "int")):
+        (tmp_path / role / "meta").mkdir(parents=True)
+        (tmp_path / role / "meta" / "argument_specs.yml").write_text(
+            f"argument_specs:\n  main:\n    options:\n      shared_port: {{type: {kind}}}\n")
+    with pytest.raises(AnsibleFilterError, match="one and two declare shared_port differently"):
+        preflight_role_variables(tmp_path)
 
 
 def test_misspelt_variables_are_grouped_by_name_with_a_suggestion():

@@ -1,25 +1,38 @@
 """Controller-side judgements of the preflight role: pure functions of inventory data and host reports."""
 
+import copy
 import difflib
+import functools
 from pathlib import Path
 
 import yaml
+from ansible.errors import AnsibleFilterError
 
 
 def preflight_role_variables(roles_dir):
     """What the roles in a directory declare.
 
-    {prefixes: ['<role>_', ...], names: [every option of every entry point], main: {role: options of main}}
+    {prefixes: ['<role>_', ...], names: [every option of every entry point], main: {option: spec}}, where main
+    holds the options of every role's main entry point, so that one validation checks them all. An option two
+    roles declare differently is an error: one of the two specifications would go unchecked.
     """
-    prefixes, names, main = [], set(), {}
+    # A task reads this several times while it templates; the files are read once.
+    return copy.deepcopy(_role_variables(str(Path(roles_dir).resolve())))
+
+
+@functools.lru_cache(maxsize=None)
+def _role_variables(roles_dir):
+    prefixes, names, main, owner = [], set(), {}, {}
     for spec_file in sorted(Path(roles_dir).glob("*/meta/argument_specs.yml")):
         role = spec_file.parent.parent.name
         prefixes.append(role + "_")
         entries = (yaml.safe_load(spec_file.read_text()) or {}).get("argument_specs", {})
         for entry in entries.values():
             names.update((entry or {}).get("options", {}))
-        if (entries.get("main") or {}).get("options"):
-            main[role] = entries["main"]["options"]
+        for name, spec in ((entries.get("main") or {}).get("options") or {}).items():
+            if name in main and main[name] != spec:
+                raise AnsibleFilterError(f"{owner[name]} and {role} declare {name} differently in their argument_specs.yml")
+            main[name], owner[name] = spec, role
     return {"prefixes": prefixes, "names": sorted(names), "main": main}
 
 
