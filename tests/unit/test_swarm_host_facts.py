@@ -50,3 +50,13 @@ def test_facts_are_setups_under_setups_names(run, run_module):
     assert set(ours) <= set(setup)
     devices = {key for key, value in setup.items() if isinstance(value, dict) and "device" in value}
     assert devices and devices <= set(ours)
+
+
+def test_engine_read_is_docker_host_infos(run, run_module):
+    """docker_swarm takes this read for its own docker_host_info read (site.yml), so it must be the same."""
+    ours = run()["docker"]
+    theirs = run_module("preflight", "community.docker.docker_host_info", networks=True)
+    for field in ("ID", "Name", "Swarm", "ServerVersion", "DockerRootDir"):
+        assert ours["host_info"][field] == theirs["host_info"][field], field
+    assert sorted(ours["networks"], key=lambda n: n["Id"]) == sorted(theirs["networks"], key=lambda n: n["Id"])
+    assert {"bridge", "host", "none"} <= {network["Name"] for network in ours["networks"]}

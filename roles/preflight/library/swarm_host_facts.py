@@ -22,7 +22,7 @@ options:
     type: path
     default: /var/lib/docker
   docker_socket:
-    description: Unix socket of the Docker engine, asked for its version and swarm state when it answers.
+    description: Unix socket of the Docker engine, asked for its version, info and networks when it answers.
     type: path
     default: /var/run/docker.sock
   ports:
@@ -72,8 +72,9 @@ kernel: {description: Running kernel release., type: str, returned: always}
 features: {description: "overlay, vxlan and ip_vs: loaded, loadable, absent or unknown.", type: dict, returned: always}
 disk: {description: "path measured and free_bytes.", type: dict, returned: always}
 time: {description: Seconds since the epoch when the module ran., type: float, returned: always}
-docker: {description: "version and swarm_state of a running engine (empty when none answers), and tcp_without_tls:
-  the TCP addresses a running dockerd listens on without --tlsverify.", type: dict, returned: always}
+docker: {description: "version and swarm_state of a running engine (empty when none answers), host_info and networks
+  as community.docker.docker_host_info returns them (with networks=true), and tcp_without_tls: the TCP addresses a
+  running dockerd listens on without --tlsverify.", type: dict, returned: always}
 """
 
 import http.client
@@ -139,18 +140,29 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self._path)
 
 
+# The fields community.docker.docker_host_info gives of each network without verbose_output.
+NETWORK_FIELDS = ("Id", "Name", "Driver", "Scope")
+
+
 def engine(path):
-    """Version and swarm state from the engine API, or {} when no engine answers."""
+    """Version, swarm state, info and networks from the engine API, or {} when no engine answers."""
     try:
         connection = _UnixConnection(path, timeout=5)
-        connection.request("GET", "/info")
-        info = json.loads(connection.getresponse().read())
-        connection.request("GET", "/version")
-        version = json.loads(connection.getresponse().read())
+        answers = {}
+        for name in ("info", "version", "networks"):
+            connection.request("GET", f"/{name}")
+            answers[name] = json.loads(connection.getresponse().read())
         connection.close()
     except (OSError, ValueError, http.client.HTTPException):
         return {}
-    return {"version": version.get("Version", ""), "swarm_state": info.get("Swarm", {}).get("LocalNodeState", "")}
+    info = answers["info"]
+    return {
+        "version": answers["version"].get("Version", ""),
+        "swarm_state": info.get("Swarm", {}).get("LocalNodeState", ""),
+        # As docker_host_info returns them, so that a later reader can take this read for its own.
+        "host_info": info,
+        "networks": [{field: network.get(field) for field in NETWORK_FIELDS} for network in answers["networks"]],
+    }
 
 
 def tcp_without_tls():
