@@ -8,11 +8,11 @@ READY := $(VENV)/.requirements-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := lab
-.PHONY: lab lab-down test lint unit bad-input app-test molecule bench venv clean
+.PHONY: lab lab-down test test-debian test-upgrade lint unit bad-input app-test molecule bench venv clean
 
 venv: $(READY)
 
-$(READY): requirements.txt
+$(READY): requirements.txt requirements-run.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
 	  { echo "Python 3.11 or newer is required as '$(PYTHON)' (set PYTHON=...)."; exit 1; }
 	@$(PYTHON) -m venv $(VENV) || \
@@ -55,7 +55,24 @@ app-test:
 # A failed test's message is printed mid-scenario; it is printed again last.
 molecule: $(READY)
 	rm -f artifacts/junit-*.xml
-	$(BIN)/molecule test --all || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }
+	$(BIN)/molecule test --all --exclude upgrade || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }
+
+## A Debian 12 cluster moved to Debian 13 and its engine by upgrade.yml under load (a system upgrade per node: minutes).
+test-upgrade: $(READY)
+	rm -f artifacts/junit-*.xml
+	$(BIN)/molecule test -s upgrade || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }
+
+## A scenario on nodes of another Debian release (make test's run Debian 13):
+## make test-debian [DEBIAN=bookworm] [SCENARIO=default] [APT_CHECK_VALID_UNTIL=false]
+DEBIAN ?= bookworm
+SCENARIO ?= default
+APT_CHECK_VALID_UNTIL ?= true
+test-debian: $(READY)
+	rm -f artifacts/junit-*.xml
+	for suite in $(DEBIAN); do \
+	  SWARM_DEBIAN=$$suite SWARM_APT_CHECK_VALID_UNTIL=$(APT_CHECK_VALID_UNTIL) $(BIN)/molecule test -s $(SCENARIO) \
+	    || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }; \
+	done
 
 ## Time the project against a plain shell script on labs of its own (see docs/benchmarks.md).
 bench: $(READY)

@@ -141,7 +141,19 @@ def test_every_problem_of_a_host_is_named_in_one_run(tmp_path):
 
 def test_remove_node_without_a_node(tmp_path):
     hosts = inventory(tmp_path, managers={"n1": NOWHERE})
-    assert_refused(*run("remove-node.yml", hosts), r"Name the node to remove: -e node=NAME")
+    assert_refused(*run("remove-node.yml", hosts), r"Name the one node to remove: -e node=NAME")
+
+
+def test_remove_node_given_a_group_or_a_pattern(tmp_path):
+    hosts = inventory(tmp_path, managers={"n1": NOWHERE}, workers={"w1": {"ansible_host": "192.0.2.11"}})
+    assert_refused(*run("remove-node.yml", hosts, "-e", "node=workers"), r"or its ID \(workers is a group\)\. Nothing was changed")
+    assert_refused(*run("remove-node.yml", hosts, "-e", "node=w*"), r"Name the one node to remove")
+
+
+def test_remove_node_of_the_only_manager(tmp_path):
+    hosts = inventory(tmp_path, managers={"n1": NOWHERE}, workers={"w1": {"ansible_host": "192.0.2.11"}})
+    assert_refused(*run("remove-node.yml", hosts, "-e", "node=n1", "-e", "confirm=yes"),
+                   r"n1 is the inventory's only manager: no manager would be left")
 
 
 @pytest.mark.skipif(Path("/proc/1/comm").read_text().strip() == "systemd",

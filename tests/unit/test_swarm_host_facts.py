@@ -40,7 +40,7 @@ def test_facts_are_setups_under_setups_names(run, run_module):
     ours = run()["ansible_facts"]
     setup = run_module("preflight", "setup", gather_subset=["network"])["ansible_facts"]
     read = ["distribution", "distribution_version", "distribution_major_version", "distribution_release", "os_family",
-            "service_mgr", "hostname", "architecture", "system", "default_ipv4", "default_ipv6", "all_ipv4_addresses"]
+            "service_mgr", "hostname", "architecture", "system", "default_ipv4", "default_ipv6", "all_ipv4_addresses", "user_id", "user_uid"]
     for name in read:
         assert ours.get(f"ansible_{name}") == setup.get(f"ansible_{name}"), name
     assert ours["ansible_python"]["executable"] == setup["ansible_python"]["executable"]

@@ -3,6 +3,9 @@ import subprocess
 from role_files import load
 from swarm_placement import swarm_placement
 
+# Ansible ships the role's module_utils inside the module it runs; here the module's
+# import of ansible.module_utils.swarm_docker_api must find the role's file under that name.
+load("ansible.module_utils.swarm_docker_api", "docker_swarm/module_utils/swarm_docker_api.py")
 swarm_settle = load("swarm_settle", "docker_swarm/library/swarm_settle.py")
 
 

@@ -5,6 +5,8 @@ import re
 from swarm_testing import RUNNER, changed, node, playbook
 
 MANAGER = RUNNER.get_hosts("managers")[0]
+# The release the scenario's nodes were built on (molecule.yml).
+RELEASE = {"bookworm": "12", "trixie": "13"}[RUNNER.get_variables(MANAGER)["local_images_debian_suite"]]
 WORKERS = RUNNER.get_hosts("workers")
 
 
@@ -16,7 +18,7 @@ def test_preflight_passes_on_the_cluster_and_changes_nothing():
     result = playbook("preflight.yml")
     assert result.returncode == 0, result.output[-3000:]
     assert set(changed(result.output).values()) == {0}
-    assert re.search(rf"{MANAGER}: Debian 12\S* x86_64, Python 3\.\d+, kernel", result.output)
+    assert re.search(rf"{MANAGER}: Debian {RELEASE}\S* x86_64, Python 3\.\d+, kernel", result.output)
 
 
 def test_a_dropped_swarm_port_is_named_with_both_hosts():

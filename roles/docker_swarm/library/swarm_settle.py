@@ -14,18 +14,18 @@ description:
     while it runs fewer tasks than its replica count, or while a rolling update or its rollback is under way. It is
     unplaceable instead when every task it lacks is one the scheduler found no node for; waiting will not help.
   - When a service was created or updated less than two seconds before, the swarm counts as settled only once two
-    looks in a row find nothing waiting: the orchestrator may not have created the tasks of a global service yet, and
-    the update of a service may not have started. With O(specs_changed=false) one look is enough: C(docker stack
+    looks in a row find nothing waiting; the orchestrator may not have created the tasks of a global service yet, and
+    the update of a service may not have started. With O(specs_changed=false) one look is enough, as C(docker stack
     deploy) updates every service of the stack, changed or not, so the time of that update says nothing.
   - Never fails because of what it finds; RV(waiting) and RV(unplaceable) say what did not settle in time.
-  - Connects as the community.docker modules do (C(docker_host), C(tls), ... and their environment variables).
+  - Reads the engine through the Docker SDK for Python.
 options:
   stack:
     description: Only the services of this stack (label C(com.docker.stack.namespace)); all services when empty.
     type: str
     default: ""
   timeout:
-    description: Seconds to wait at most.
+    description: Seconds to wait at most, and the longest one request to the Docker API may take.
     type: int
     default: 300
   interval:
@@ -38,8 +38,12 @@ options:
         false, the first look that finds nothing waiting ends the wait.
     type: bool
     default: true
-extends_documentation_fragment:
-  - community.docker.docker.api_documentation
+  docker_host:
+    description: The Docker API's Unix socket or URL, on the manager. E(DOCKER_HOST) when not given.
+    type: str
+    default: unix:///var/run/docker.sock
+requirements:
+  - The Docker SDK for Python (C(docker); the python3-docker package) on the manager.
 """
 
 RETURN = r"""
@@ -62,9 +66,8 @@ services:
 import calendar
 import time
 
-from ansible_collections.community.docker.plugins.module_utils._api.errors import DockerException
-from ansible_collections.community.docker.plugins.module_utils._api.utils.utils import convert_filters
-from ansible_collections.community.docker.plugins.module_utils.common_api import AnsibleDockerClient, RequestException
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.swarm_docker_api import API_ERRORS, CONNECTION_OPTIONS, connect
 
 # The scheduler's verdict on a task that no node satisfies (placement
 # constraints, resources, a drained node holding the only volume): waiting
@@ -162,8 +165,9 @@ def settle(look, timeout, interval, specs_changed=True, clock=time.monotonic, sl
 
 
 def main():
-    client = AnsibleDockerClient(
+    module = AnsibleModule(
         argument_spec={
+            **CONNECTION_OPTIONS,
             "stack": {"type": "str", "default": ""},
             "timeout": {"type": "int", "default": 300},
             "interval": {"type": "float", "default": 0.5},
@@ -171,21 +175,22 @@ def main():
         },
         supports_check_mode=True,
     )
-    params = client.module.params
-    service_filters = {"label": f"com.docker.stack.namespace={params['stack']}"} if params["stack"] else {}
+    params = module.params
+    client = connect(module, params["timeout"])
+    service_filters = {"label": f"com.docker.stack.namespace={params['stack']}"} if params["stack"] else None
 
     def look():
-        services = client.get_json("/services", params={"filters": convert_filters(service_filters)})
+        services = client.services(filters=service_filters)
         ids = {service["ID"] for service in services}
-        tasks = client.get_json("/tasks", params={"filters": convert_filters({"desired-state": "running"})})
+        tasks = client.tasks(filters={"desired-state": "running"})
         return services, [task for task in tasks if task["ServiceID"] in ids]
 
     try:
         services, verdict = settle(look, params["timeout"], params["interval"], params["specs_changed"])
-    except (DockerException, RequestException) as exc:
+    except API_ERRORS as exc:
         # A worker says so here: "This node is not a swarm manager."
-        client.fail(f"Reading the services and their tasks failed: {exc}")
-    client.module.exit_json(changed=False, services=[summary(s) for s in services], **verdict)
+        module.fail_json(msg=f"Reading the services and their tasks failed: {exc}")
+    module.exit_json(changed=False, services=[summary(s) for s in services], **verdict)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ description:
   - Three reads through the Docker API in one module run; as three tasks (C(docker_node_info), C(docker_host_info),
     C(docker secret ls)) they cost three round trips to the manager on every run, including one that changes nothing.
   - Changes nothing. Must run on a manager.
-  - Connects as the community.docker modules do (C(docker_host), C(tls), ... and their environment variables).
+  - Reads the engine through the Docker SDK for Python.
 options:
   stack:
     description: The stack whose networks (label C(com.docker.stack.namespace)) to read.
@@ -20,8 +20,12 @@ options:
     description: The name of the secret to look for (exactly that name).
     type: str
     required: true
-extends_documentation_fragment:
-  - community.docker.docker.api_documentation
+  docker_host:
+    description: The Docker API's Unix socket or URL, on the manager. E(DOCKER_HOST) when not given.
+    type: str
+    default: unix:///var/run/docker.sock
+requirements:
+  - The Docker SDK for Python (C(docker); the python3-docker package) on the manager.
 """
 
 RETURN = r"""
@@ -39,33 +43,32 @@ secret_exists:
   returned: always
 """
 
-from ansible_collections.community.docker.plugins.module_utils._api.errors import DockerException
-from ansible_collections.community.docker.plugins.module_utils._api.utils.utils import convert_filters
-from ansible_collections.community.docker.plugins.module_utils.common_api import AnsibleDockerClient, RequestException
+from ansible.module_utils.basic import AnsibleModule
+# The docker_swarm role's module_utils: deploy.yml imports that role's settle tasks, which puts it on the
+# search path.
+from ansible.module_utils.swarm_docker_api import API_ERRORS, CONNECTION_OPTIONS, connect
 
 
 def main():
-    client = AnsibleDockerClient(
+    module = AnsibleModule(
         argument_spec={
+            **CONNECTION_OPTIONS,
             "stack": {"type": "str", "required": True},
             "secret": {"type": "str", "required": True},
         },
         supports_check_mode=True,
     )
-    params = client.module.params
-
-    def listed(endpoint, **filters):
-        return client.get_json(endpoint, params={"filters": convert_filters(filters)} if filters else None)
-
+    params = module.params
+    client = connect(module, 60)
     try:
-        nodes = listed("/nodes")
-        networks = listed("/networks", label=f"com.docker.stack.namespace={params['stack']}")
+        nodes = client.nodes()
+        networks = client.networks(filters={"label": f"com.docker.stack.namespace={params['stack']}"})
         # The API's name filter matches any name that contains it.
-        secrets = listed("/secrets", name=params["secret"])
-    except (DockerException, RequestException) as exc:
+        secrets = client.secrets(filters={"name": params["secret"]})
+    except API_ERRORS as exc:
         # A worker says so here: "This node is not a swarm manager."
-        client.fail(f"Reading the swarm's nodes, networks and secrets failed: {exc}")
-    client.module.exit_json(
+        module.fail_json(msg=f"Reading the swarm's nodes, networks and secrets failed: {exc}")
+    module.exit_json(
         changed=False,
         node_labels=[node["Spec"].get("Labels") or {} for node in nodes],
         networks=[{"name": network["Name"], "encrypted": "encrypted" in (network.get("Options") or {})}

@@ -10,7 +10,7 @@ short_description: Read the facts, held ports, kernel, disk, clock and Docker en
 description:
   - Changes nothing. One call replaces C(ansible.builtin.setup) with C(gather_subset=network) and a check of the Swarm
     ports, so that preflight costs a host one round trip.
-  - Sets the facts of Ansible's own collectors C(distribution), C(platform), C(python), C(service_mgr) and
+  - Sets the facts of Ansible's own collectors C(distribution), C(platform), C(python), C(service_mgr), C(user) and
     C(network), under the names C(ansible.builtin.setup) gives them; the other facts of setup's minimal subset are not
     gathered.
   - Kernel features are C(loaded) (in the running kernel), C(loadable) (a module file for the
@@ -56,9 +56,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: "What ansible.builtin.setup gives for the subsets distribution, platform, python, service_mgr and network
-    (distribution, distribution_major_version, os_family, architecture, hostname, python.executable, service_mgr,
-    default_ipv4, interfaces and one entry an interface...), and gather_subset and module_setup as setup sets them."
+  description: "What ansible.builtin.setup gives for the subsets distribution, platform, python, service_mgr, user and
+    network (distribution, distribution_major_version, os_family, architecture, hostname, python.executable, service_mgr,
+    user_id, user_uid, default_ipv4, interfaces and one entry an interface...), and gather_subset and module_setup as setup sets them."
   type: dict
   returned: always
 in_use:
@@ -91,7 +91,7 @@ from ansible.module_utils.swarm_ports import PORT_OPTIONS, check_port_range, por
 
 # The setup subsets the roles read, named one by one: the rest of setup's minimal
 # subset (env, date_time, dns, lsb, selinux...) is not read and would cost time.
-FACT_SUBSETS = ["!all", "distribution", "platform", "python", "service_mgr", "network"]
+FACT_SUBSETS = ["!all", "distribution", "platform", "python", "service_mgr", "user", "network"]
 
 # Where each feature shows once it is in the running kernel, and its module names.
 FEATURES = {
