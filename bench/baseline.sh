@@ -27,7 +27,8 @@ each() {
 
 install_docker() {
   docker exec "$1" sh -c 'apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io \
+      $(apt-cache show docker-cli >/dev/null 2>&1 && echo docker-cli) >/dev/null &&
     systemctl enable --now docker >/dev/null 2>&1 &&
     until docker info >/dev/null 2>&1; do sleep 0.5; done'
 }
