@@ -52,15 +52,18 @@ bad-input: $(READY)
 app-test:
 	cd app && npm ci --no-audit --no-fund --silent && npm test
 
-# A failed test's message is printed mid-scenario; it is printed again last.
+# molecule test with the arguments given; a failed test's message is
+# printed mid-scenario, and again last.
+MOLECULE_TEST = $(BIN)/molecule test $(1) || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }
+
 molecule: $(READY)
 	rm -f artifacts/junit-*.xml
-	$(BIN)/molecule test --all --exclude upgrade || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }
+	$(call MOLECULE_TEST,--all --exclude upgrade)
 
 ## A Debian 12 cluster moved to Debian 13 and its engine by upgrade.yml under load (a system upgrade per node: minutes).
 test-upgrade: $(READY)
 	rm -f artifacts/junit-*.xml
-	$(BIN)/molecule test -s upgrade || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }
+	$(call MOLECULE_TEST,-s upgrade)
 
 ## A scenario on nodes of another Debian release (make test's run Debian 13):
 ## make test-debian [DEBIAN=bookworm] [SCENARIO=default] [APT_CHECK_VALID_UNTIL=false]
@@ -69,9 +72,8 @@ SCENARIO ?= default
 APT_CHECK_VALID_UNTIL ?= true
 test-debian: $(READY)
 	rm -f artifacts/junit-*.xml
-	for suite in $(DEBIAN); do \
-	  SWARM_DEBIAN=$$suite SWARM_APT_CHECK_VALID_UNTIL=$(APT_CHECK_VALID_UNTIL) $(BIN)/molecule test -s $(SCENARIO) \
-	    || { $(BIN)/python tests/failures.py artifacts/junit-*.xml; exit 1; }; \
+	export SWARM_APT_CHECK_VALID_UNTIL=$(APT_CHECK_VALID_UNTIL); for suite in $(DEBIAN); do \
+	  export SWARM_DEBIAN=$$suite; $(call MOLECULE_TEST,-s $(SCENARIO)); \
 	done
 
 ## Time the project against a plain shell script on labs of its own (see docs/benchmarks.md).
