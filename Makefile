@@ -76,9 +76,11 @@ test-debian: $(READY)
 	  export SWARM_DEBIAN=$$suite; $(call MOLECULE_TEST,-s $(SCENARIO)); \
 	done
 
-## Time the project against a plain shell script on labs of its own (see docs/benchmarks.md).
+## Time the project against a plain shell script on labs of its own (see docs/benchmarks.md);
+## make bench COMPARE=<git ref>: site.yml of that ref beside this checkout's, run by run.
 bench: $(READY)
-	$(BIN)/python bench/benchmark.py $(if $(RUNS),--runs $(RUNS)) $(if $(SKIP),--skip $(SKIP))
+	$(BIN)/python bench/benchmark.py $(if $(RUNS),--runs $(RUNS)) $(if $(SKIP),--skip $(SKIP)) \
+	  $(if $(COMPARE),--compare '$(COMPARE)')
 
 clean:
 	rm -rf $(VENV)

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Time the project on labs of its own, beside a plain shell script doing the same work.
 
-    make bench [RUNS=3] [SKIP=baseline,six,load,update,leave]
+    make bench [RUNS=3] [SKIP=baseline,six,load,update,leave] [COMPARE=<git ref>]
 
 Prints a table (the median of RUNS runs for what is measured more than once)
 and writes it, with the machine it ran on, to artifacts/benchmark.json.
 docs/benchmarks.md holds the latest figures. It measures and asserts nothing:
 the tests check behaviour.
+
+With COMPARE, it times site.yml only (cold converge and no-op re-run, on 3
+nodes and on 6), of that git ref beside this checkout as it is, run by run,
+and writes the two side by side to artifacts/benchmark-compare.json.
 
 Labs are made with the project's own lab role on this machine's engine, as
 `make lab` does, but apart from the lab `make lab` made: containers
@@ -44,6 +48,12 @@ ENV = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
 ARTIFACTS = PROJECT / "artifacts"
 PARTS = ("baseline", "six", "load", "update", "leave")
 ROUND_TRIPS = 20  # tasks of the playbook that times one module task
+# The timings' names in both tables.
+TIMINGS = {"cold3": "cold converge, 3 nodes: site.yml", "baseline3": "cold converge, 3 nodes: baseline.sh",
+           "cold6": "cold converge, 6 nodes: site.yml", "noop3": "no-op re-run, 3 nodes",
+           "noop6": "no-op re-run, 6 nodes", "task3": "one module task, 3 nodes", "task6": "one module task, 6 nodes"}
+COMPARED = ("cold3", "cold6", "noop3", "noop6")  # what --compare times, of site.yml
+CHECKOUT = "HEAD"  # this checkout's name beside the ref compared (its uncommitted changes included)
 
 
 def log(message):
@@ -75,13 +85,15 @@ def answers(url):
 
 
 class Lab:
-    """A lab of MANAGERS + WORKERS fresh nodes with an inventory of its own."""
+    """A lab of MANAGERS + WORKERS fresh nodes with an inventory of its own, for the playbooks of PROJECT (this
+    checkout, or the tree of the ref compared); LABEL, when given, names that project in the lab's files."""
 
-    def __init__(self, managers, workers, workdir):
+    def __init__(self, managers, workers, workdir, project=PROJECT, label=None):
         hosts = [f"node{n}" for n in range(1, managers + workers + 1)]
         self.managers, self.workers = hosts[:managers], hosts[managers:]
         self.hosts = hosts
-        self.inventory = workdir / f"lab-{managers}-{workers}"
+        self.project, self.suffix = project, f"-{label}" if label else ""
+        self.inventory = workdir / f"lab-{managers}-{workers}{self.suffix}"
         (self.inventory / "group_vars").mkdir(parents=True, exist_ok=True)
         storage = (self.workers or self.managers)[0]
         self.storage = storage
@@ -95,23 +107,27 @@ class Lab:
         inventory = {"all": {"vars": {"swarm_lab_flavour": "vm", "swarm_lab_network": NETWORK},
                              "children": {"swarm": {"children": children}}}}
         (self.inventory / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-        shutil.copy(PROJECT / "inventories" / "lab" / "group_vars" / "swarm.yml", self.inventory / "group_vars")
+        shutil.copy(project / "inventories" / "lab" / "group_vars" / "swarm.yml", self.inventory / "group_vars")
         self.shape = f"{len(hosts)} nodes ({managers} manager{'s' if managers > 1 else ''} + {len(self.workers)} workers)"
 
-    def playbook(self, name, *args, env=None):
-        """Run a playbook of the project on this lab; its duration in seconds and its output."""
+    def playbook(self, name, *args, env=None, project=None):
+        """Run a playbook of a project (the lab's unless given) on this lab, from that project's directory, so
+        with its ansible.cfg and its roles; its duration in seconds and its output."""
+        project = project or self.project
         started = time.monotonic()
-        output = run("ansible-playbook", "-i", str(self.inventory), str(PROJECT / name), *args, cwd=PROJECT,
+        output = run("ansible-playbook", "-i", str(self.inventory), str(project / name), *args, cwd=project,
                      env={**ENV, **(env or {})})
         return time.monotonic() - started, output
 
+    # The nodes come from this checkout's lab role whatever project the lab is for: the same nodes for both
+    # sides of a comparison.
     def up(self):
         log(f"creating {self.shape}")
-        self.playbook("playbooks/lab-nodes.yml")
+        self.playbook("playbooks/lab-nodes.yml", project=PROJECT)
         self.urls = [f"http://{self.address(host)}" for host in self.hosts]
 
     def down(self):
-        self.playbook("playbooks/lab-nodes.yml", "-e", "swarm_lab_state=absent")
+        self.playbook("playbooks/lab-nodes.yml", "-e", "swarm_lab_state=absent", project=PROJECT)
 
     def address(self, host):
         return run("docker", "inspect", "--format",
@@ -125,11 +141,12 @@ class Lab:
 
 
 def site(lab, kind):
-    """Run site.yml; the run's output, with every task's time, goes to artifacts/benchmark-KIND-N-nodes.log."""
+    """Run site.yml; the run's output, with every task's time, goes to artifacts/benchmark-KIND-N-nodes.log
+    (-LABEL.log for a lab with a label)."""
     seconds, output = lab.playbook("site.yml", env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
                                                     "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"})
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"benchmark-{kind}-{len(lab.hosts)}-nodes.log").write_text(output)
+    (ARTIFACTS / f"benchmark-{kind}-{len(lab.hosts)}-nodes{lab.suffix}.log").write_text(output)
     return seconds, output
 
 
@@ -158,11 +175,14 @@ def baseline(lab, stack_dir):
     return seconds
 
 
-def no_op(lab):
-    """A re-run of site.yml with nothing to change."""
+def no_op(lab, results):
+    """A re-run of site.yml with nothing to change; what it changed all the same goes to results["noop_changes"]."""
     seconds, output = site(lab, "noop")
     log(f"  {seconds:.1f} s")
-    return seconds, {host: count for host, count in changed(output).items() if count}
+    changes = {host: count for host, count in changed(output).items() if count}
+    if changes:
+        results.setdefault("noop_changes", []).append(changes)
+    return seconds
 
 
 def wrk(url):
@@ -244,10 +264,7 @@ def no_ops(lab, runs, results):
     times = []
     for n in range(runs):
         log(f"no-op re-run {n + 1}/{runs}, {lab.shape}")
-        seconds, changes = no_op(lab)
-        times.append(seconds)
-        if changes:
-            results.setdefault("noop_changes", []).append(changes)
+        times.append(no_op(lab, results))
     return figures(times)
 
 
@@ -315,59 +332,125 @@ def measure(runs, skip, workdir, results):
         lab.down()
 
 
+def export(ref, workdir):
+    """The tree of a git ref, in WORKDIR (git archive: the repository and its worktrees are left as they are); the
+    ref's commit, its short name, and the tree's directory."""
+    commit = run("git", "-C", str(PROJECT), "rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+    label = run("git", "-C", str(PROJECT), "rev-parse", "--short", commit).strip()
+    tree, archive = workdir / label, workdir / f"{label}.tar"
+    run("git", "-C", str(PROJECT), "archive", f"--output={archive}", commit)
+    tree.mkdir()
+    run("tar", "-xf", str(archive), "-C", str(tree))
+    return commit, label, tree
+
+
+def compare(ref, runs, skip, workdir):
+    """site.yml of REF beside this checkout's: each run, one fresh lab for each, cold converge then one no-op
+    re-run; the two go one after the other, in the other order the next run, so that the machine's drift (a slower
+    hour, other load) falls on both alike. REF's runs use REF's playbooks, roles and ansible.cfg; both use this
+    checkout's .venv and collections."""
+    commit, label, tree = export(ref, workdir)
+    sides = [(label, tree), (CHECKOUT, PROJECT)]
+    found = {name: {} for name, _ in sides}  # per side: each measure's seconds run by run, and noop_changes
+    for managers, workers in [(1, 2)] + ([(3, 3)] if "six" not in skip else []):
+        for turn in range(runs):
+            for name, project in sides if turn % 2 == 0 else sides[::-1]:
+                lab = Lab(managers, workers, workdir, project, name)
+                lab.up()
+                log(f"{name}: cold converge {turn + 1}/{runs}, then a no-op re-run, {lab.shape}")
+                found[name].setdefault(f"cold{len(lab.hosts)}", []).append(converge(lab))
+                found[name].setdefault(f"noop{len(lab.hosts)}", []).append(no_op(lab, found[name]))
+                lab.down()
+
+    before, after = found[label], found[CHECKOUT]
+    results = {"ref": ref, "ref_commit": commit, "label": label,
+               "head_commit": run("git", "-C", str(PROJECT), "rev-parse", "HEAD").strip(),
+               "head_modified": bool(run("git", "-C", str(PROJECT), "status", "--porcelain").strip())}
+    for key in COMPARED:
+        if key in after:
+            results[key] = {"ref": figures(before[key]), "head": figures(after[key]),
+                            "ratio": statistics.median(after[key]) / statistics.median(before[key]),
+                            "pairs": [a / b for b, a in zip(before[key], after[key])]}
+    results["noop_changes"] = {name: found[name]["noop_changes"] for name, _ in sides if "noop_changes" in found[name]}
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of each repeated measure (default 3)")
     parser.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {','.join(PARTS)}")
+    parser.add_argument("--compare", metavar="REF",
+                        help="time site.yml of this git ref beside this checkout's, run by run (cold converge and "
+                             "no-op re-run on 3 nodes, and on 6 unless six is skipped), instead of everything else")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     if skip - set(PARTS):
         parser.error(f"unknown part(s) {', '.join(skip - set(PARTS))}; known: {', '.join(PARTS)}")
-    if "load" not in skip and not shutil.which("wrk"):
+    if "load" not in skip and not args.compare and not shutil.which("wrk"):
         parser.error("wrk is needed for the load figures (apt-get install wrk), or pass --skip load")
 
     results = {}
     workdir = Path(tempfile.mkdtemp(prefix="swarm-bench-"))
     try:
         Lab(1, 2, workdir).down()  # the lab of an interrupted run: every lab must start fresh
-        measure(args.runs, skip, workdir, results)
+        if args.compare:
+            results = compare(args.compare, args.runs, skip, workdir)
+        else:
+            measure(args.runs, skip, workdir, results)
     finally:
         Lab(1, 2, workdir).down()
-        shutil.rmtree(workdir)
+        shutil.rmtree(workdir)  # the ref's tree too
 
     results["machine"] = {
         "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
         "docker": run("docker", "version", "--format", "{{.Server.Version}}").strip(),
         "ansible": run("ansible", "--version").split("\n")[0],
     }
-    out = ARTIFACTS / "benchmark.json"
+    out = ARTIFACTS / ("benchmark-compare.json" if args.compare else "benchmark.json")
     ARTIFACTS.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    print(table(results))
+    print((compare_table if args.compare else table)(results))
     print(f"\n(written to {out.relative_to(PROJECT)})")
+
+
+def columns(rows):
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def compare_table(r):
+    rows = [("measure", f"{r['ref']} ({r['label']})", CHECKOUT, f"{CHECKOUT} / {r['ref']}", "run by run")]
+    for key in COMPARED:
+        if key in r:
+            f = r[key]
+            rows.append((TIMINGS[key], f"{f['ref']['median']:.1f} s", f"{f['head']['median']:.1f} s",
+                         f"{f['ratio']:.2f}", ", ".join(f"{p:.2f}" for p in f["pairs"])))
+    for name, changes in r["noop_changes"].items():
+        rows.append((f"no-op re-runs that changed something, {name}", str(len(changes)), str(changes[:2]), "", ""))
+    return columns(rows)
 
 
 def table(r):
     rows = [("measure", "median", "min .. max", "runs")]
 
-    def timing(label, key):
+    def timing(key):
         if key in r:
             f = r[key]
             digits = 2 if f["max"] < 10 else 1
-            rows.append((label, f"{f['median']:.{digits}f} s", f"{f['min']:.{digits}f} .. {f['max']:.{digits}f} s",
-                         str(f["runs"])))
+            rows.append((TIMINGS[key], f"{f['median']:.{digits}f} s",
+                         f"{f['min']:.{digits}f} .. {f['max']:.{digits}f} s", str(f["runs"])))
 
-    timing("cold converge, 3 nodes: site.yml", "cold3")
-    timing("cold converge, 3 nodes: baseline.sh", "baseline3")
+    timing("cold3")
+    timing("baseline3")
     if "baseline3" in r:
         rows.append(("  ratio site.yml / baseline.sh", f"{r['cold3']['median'] / r['baseline3']['median']:.2f}", "", ""))
-    timing("cold converge, 6 nodes: site.yml", "cold6")
-    timing("no-op re-run, 3 nodes", "noop3")
-    timing("no-op re-run, 6 nodes", "noop6")
+    timing("cold6")
+    timing("noop3")
+    timing("noop6")
     if "noop6" in r:
         rows.append(("  growth 3 -> 6 nodes", f"{r['noop6']['median'] / r['noop3']['median']:.2f}x", "", ""))
-    timing("one module task, 3 nodes", "task3")
-    timing("one module task, 6 nodes", "task6")
+    timing("task3")
+    timing("task6")
     for key, label in (("load_gallery", "gallery page via Nginx"), ("load_static", "static file from Nginx")):
         if key in r:
             f = r[key]
@@ -384,8 +467,7 @@ def table(r):
         rows.append(("worker leaves: site.yml rejoins it in", f"{lv['rejoin_seconds']:.1f} s", "", ""))
     if "noop_changes" in r:
         rows.append(("no-op re-runs that changed something", str(len(r["noop_changes"])), str(r["noop_changes"][:2]), ""))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return columns(rows)
 
 
 if __name__ == "__main__":

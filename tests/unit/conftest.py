@@ -15,10 +15,9 @@ for plugins in [*ROOT.glob("roles/*/filter_plugins"), *ROOT.glob("roles/*/lookup
 def _run_module(role, module, *, check_mode=False, **args):
     env = {**os.environ, "ANSIBLE_LIBRARY": str(ROOT / "roles" / role / "library"),
            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "json"}
-    # A play adds a role's module_utils to the search path; ad hoc, only this does.
-    module_utils = ROOT / "roles" / role / "module_utils"
-    if module_utils.is_dir():
-        env["ANSIBLE_MODULE_UTILS"] = str(module_utils)
+    # A play adds its roles' module_utils (a role's own, or its dependency swarm's) to the search
+    # path; ad hoc, only this does.
+    env["ANSIBLE_MODULE_UTILS"] = os.pathsep.join(str(path) for path in ROOT.glob("roles/*/module_utils"))
     # "-a {}" would reach the module as a raw parameter, which only command-like modules take.
     arguments = ["-a", json.dumps(args)] if args else []
     check = ["--check"] if check_mode else []

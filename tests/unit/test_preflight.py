@@ -13,7 +13,7 @@ SWARM_PORTS = [{"port": 7946, "proto": "tcp"}, {"port": 7946, "proto": "udp"}, {
 def test_role_variables_come_from_every_roles_argument_specs():
     found = preflight_role_variables(ROLES)
     assert {"docker_engine_", "docker_swarm_", "gallery_", "preflight_"} <= set(found["prefixes"])
-    assert "gallery_replicas" in found["names"] and "docker_swarm_settle_timeout" in found["names"]
+    assert "gallery_replicas" in found["names"] and "swarm_settle_timeout" in found["names"]
     assert "gallery_replicas" in found["main"] and "docker_engine_source" in found["main"]
 
 

@@ -1,8 +1,16 @@
-"""swarm_host_facts, run by Ansible on this machine: the ports it binds and the facts it reads are real."""
+"""swarm_host_facts: its readings from files it is given, and the module run by Ansible on this machine,
+where the ports it binds are real."""
 
+import json
+import os
 import socket
 
 import pytest
+from role_files import load
+
+# The module's import of ansible.module_utils.swarm_ports must find the role's file under that name.
+load("ansible.module_utils.swarm_ports", "preflight/module_utils/swarm_ports.py")
+shf = load("swarm_host_facts", "preflight/library/swarm_host_facts.py")
 
 
 @pytest.fixture
@@ -28,6 +36,9 @@ def test_in_use_reports_the_ports_held_and_only_those(run):
 def test_no_ports_asked_none_in_use(run):
     found = run()
     assert (found["changed"], found["in_use"]) == (False, [])
+    assert set(found["features"]) == {"overlay", "vxlan", "ip_vs"}
+    assert set(found["features"].values()) <= {"loaded", "loadable", "absent", "unknown"}
+    assert isinstance(found["tcp_without_tls"], list)
 
 
 def test_out_of_range_port_fails(run):
@@ -36,27 +47,35 @@ def test_out_of_range_port_fails(run):
     assert "port 70000 is out of range 1-65535" in found["msg"]
 
 
-def test_facts_are_setups_under_setups_names(run, run_module):
-    ours = run()["ansible_facts"]
-    setup = run_module("preflight", "setup", gather_subset=["network"])["ansible_facts"]
-    read = ["distribution", "distribution_version", "distribution_major_version", "distribution_release", "os_family",
-            "service_mgr", "hostname", "architecture", "system", "default_ipv4", "default_ipv6", "all_ipv4_addresses", "user_id", "user_uid"]
-    for name in read:
-        assert ours.get(f"ansible_{name}") == setup.get(f"ansible_{name}"), name
-    assert ours["ansible_python"]["executable"] == setup["ansible_python"]["executable"]
-    assert ours["ansible_service_mgr"]
-    assert sorted(ours["ansible_interfaces"]) == sorted(setup["ansible_interfaces"])
-    # Nothing setup does not give, and each interface's own entry (ansible_facts['eth0']) is there.
-    assert set(ours) <= set(setup)
-    devices = {key for key, value in setup.items() if isinstance(value, dict) and "device" in value}
-    assert devices and devices <= set(ours)
+def test_a_feature_is_loadable_when_the_module_tree_has_it(tmp_path):
+    (tmp_path / "modules.dep").write_text("kernel/drivers/net/vxlan/vxlan.ko.xz: kernel/net/ipv4/udp_tunnel.ko.xz\n")
+    (tmp_path / "modules.builtin").write_text("kernel/fs/overlayfs/overlay.ko\n")
+    assert shf.module_state(True, ["ip_vs"], str(tmp_path / "missing")) == "loaded"
+    assert shf.module_state(False, ["vxlan"], str(tmp_path)) == "loadable"
+    assert shf.module_state(False, ["overlay"], str(tmp_path)) == "loadable"
+    assert shf.module_state(False, ["ip_vs"], str(tmp_path)) == "absent"
+    # A container has no module tree of the running kernel: the host may still load the module.
+    assert shf.module_state(False, ["ip_vs"], str(tmp_path / "missing")) == "unknown"
 
 
-def test_engine_read_is_docker_host_infos(run, run_module):
-    """docker_swarm takes this read for its own docker_host_info read (site.yml), so it must be the same."""
-    ours = run()["docker"]
-    theirs = run_module("preflight", "community.docker.docker_host_info", networks=True)
-    for field in ("ID", "Name", "Swarm", "ServerVersion", "DockerRootDir"):
-        assert ours["host_info"][field] == theirs["host_info"][field], field
-    assert sorted(ours["networks"], key=lambda n: n["Id"]) == sorted(theirs["networks"], key=lambda n: n["Id"])
-    assert {"bridge", "host", "none"} <= {network["Name"] for network in ours["networks"]}
+def test_free_space_of_a_root_not_created_yet_is_its_nearest_parents(tmp_path):
+    stats = os.statvfs(tmp_path)
+    found = shf.free_space(str(tmp_path / "docker" / "data"))
+    assert found["path"] == str(tmp_path)
+    # Other processes write meanwhile: the same filesystem, not the same byte.
+    assert abs(found["free_bytes"] - stats.f_bavail * stats.f_frsize) < 1 << 30
+
+
+@pytest.mark.parametrize(("argv", "config", "exposed"), [
+    (["dockerd", "-H", "fd://", "-H", "tcp://0.0.0.0:2375"], {}, ["tcp://0.0.0.0:2375"]),
+    (["/usr/bin/dockerd", "--host=tcp://10.0.0.1:2375", "-Htcp://[::]:2376"], {}, ["tcp://10.0.0.1:2375", "tcp://[::]:2376"]),
+    (["dockerd", "-H", "tcp://0.0.0.0:2376", "--tlsverify"], {}, []),
+    (["dockerd"], {"hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]}, ["tcp://0.0.0.0:2375"]),
+    (["dockerd"], {"hosts": ["tcp://0.0.0.0:2376"], "tlsverify": True}, []),
+    (["containerd", "-H", "tcp://0.0.0.0:2375"], {}, []),
+])
+def test_tcp_without_tls_reads_dockerds_command_line_and_daemon_json(monkeypatch, argv, config, exposed):
+    files = {"/proc/42/cmdline": "\0".join(argv) + "\0", "/etc/docker/daemon.json": json.dumps(config)}
+    monkeypatch.setattr(shf.os, "listdir", lambda path: ["42", "self"] if path == "/proc" else [])
+    monkeypatch.setattr(shf, "_read", lambda path: files.get(path, ""))
+    assert shf.tcp_without_tls() == exposed

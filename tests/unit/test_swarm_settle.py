@@ -1,12 +1,11 @@
 import subprocess
 
 from role_files import load
-from swarm_placement import swarm_placement
 
 # Ansible ships the role's module_utils inside the module it runs; here the module's
 # import of ansible.module_utils.swarm_docker_api must find the role's file under that name.
-load("ansible.module_utils.swarm_docker_api", "docker_swarm/module_utils/swarm_docker_api.py")
-swarm_settle = load("swarm_settle", "docker_swarm/library/swarm_settle.py")
+load("ansible.module_utils.swarm_docker_api", "swarm/module_utils/swarm_docker_api.py")
+swarm_settle = load("swarm_settle", "swarm_settle/library/swarm_settle.py")
 
 
 def service(name, replicas=None, sid=None):
@@ -96,14 +95,6 @@ def test_services_are_reported_in_name_order():
     assert swarm_settle.unsettled(services, [])["waiting"] == ["a 0/1", "b 0/1"]
 
 
-def test_placement_names_the_nodes_running_each_service():
-    nodes = [{"ID": "n1", "Description": {"Hostname": "node1"}}, {"ID": "n2", "Description": {"Hostname": "node2"}}]
-    tasks = [task("web", node="n2"), task("web", node="n1"), task("web", node="n2", state="starting"),
-             task("db", node="n1", desired="shutdown")]
-    assert swarm_placement([service("web", 3), service("db", 1)], tasks, nodes) == {
-        "db": [], "web": ["node1", "node2"]}
-
-
 class Clock:
     """Time that passes only when the loop sleeps."""
 
@@ -184,7 +175,7 @@ def test_summary_keeps_what_a_report_needs_only():
 def test_the_module_reads_this_machines_engine(run_module):
     state = subprocess.run(["docker", "info", "--format", "{{.Swarm.ControlAvailable}}"],
                            capture_output=True, text=True, check=True).stdout.strip()
-    result = run_module("docker_swarm", "swarm_settle", timeout=1)
+    result = run_module("swarm_settle", "swarm_settle", timeout=1)
     if state == "true":
         assert not result.get("failed") and isinstance(result["waiting"], list)
     else:

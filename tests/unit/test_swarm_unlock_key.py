@@ -9,7 +9,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultLib, VaultSecret
 
 # Action plugins are not on conftest's path: they import nothing by name.
-PLUGIN = Path(__file__).resolve().parents[2] / "roles/docker_swarm/action_plugins/swarm_unlock_key.py"
+PLUGIN = Path(__file__).resolve().parents[2] / "roles/swarm/action_plugins/swarm_unlock_key.py"
 spec = importlib.util.spec_from_file_location("swarm_unlock_key", PLUGIN)
 swarm_unlock_key = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(swarm_unlock_key)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from swarm_testing import INVENTORY, playbook
 
-# docker_swarm_unlock_key_file's default: a dot file in the inventory's directory.
+# swarm_unlock_key_file's default: a dot file in the inventory's directory.
 KEY_FILE = Path(INVENTORY).parent / ".swarm-unlock-key.vault"
 
 

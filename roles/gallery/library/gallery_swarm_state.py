@@ -44,8 +44,7 @@ secret_exists:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-# The docker_swarm role's module_utils: deploy.yml imports that role's settle tasks, which puts it on the
-# search path.
+# swarm's module_utils: the gallery role depends on swarm, which puts it on the search path.
 from ansible.module_utils.swarm_docker_api import API_ERRORS, CONNECTION_OPTIONS, connect
 
 

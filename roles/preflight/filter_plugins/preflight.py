@@ -30,6 +30,9 @@ def _role_variables(roles_dir):
         for entry in entries.values():
             names.update((entry or {}).get("options", {}))
         for name, spec in ((entries.get("main") or {}).get("options") or {}).items():
+            # Required options are what a playbook hands a role when it calls it (swarm_drain_nodes, say),
+            # not inventory settings: checked when the role runs, not here.
+            spec = {key: value for key, value in spec.items() if key != "required"}
             if name in main and main[name] != spec:
                 raise AnsibleFilterError(f"{owner[name]} and {role} declare {name} differently in their argument_specs.yml")
             main[name], owner[name] = spec, role
