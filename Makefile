@@ -8,7 +8,7 @@ READY := $(VENV)/.requirements-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := lab
-.PHONY: lab lab-down test test-debian test-upgrade lint unit bad-input app-test molecule bench venv clean
+.PHONY: lab lab-down lab-clean test test-debian test-upgrade lint unit bad-input app-test molecule bench venv clean
 
 venv: $(READY)
 
@@ -20,8 +20,20 @@ $(READY): requirements.txt requirements-run.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-# The lab's shape, written to inventories/lab/hosts.yml when given (and the
-# first time): make lab MANAGERS=3 WORKERS=2 FLAVOUR=pwd SWARM=init
+# The variables the targets below read. Make ignores any other, so a
+# misspelt one (FLAVOR=, MANGERS=) would silently change nothing: refused.
+KNOWN_VARIABLES := MANAGERS WORKERS FLAVOUR SWARM DEBIAN SCENARIO APT_CHECK_VALID_UNTIL RUNS SKIP COMPARE PYTHON VENV
+GIVEN_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+ifneq ($(filter-out $(KNOWN_VARIABLES),$(GIVEN_VARIABLES)),)
+$(error Unknown variable(s): $(filter-out $(KNOWN_VARIABLES),$(GIVEN_VARIABLES)). This Makefile reads $(KNOWN_VARIABLES))
+endif
+ifneq ($(filter-out init none,$(SWARM)),)
+$(error SWARM=$(SWARM): init (form the swarm before site.yml, FLAVOUR=pwd only) or none)
+endif
+
+# The lab's shape, written to inventories/lab/hosts.yml (not tracked) when
+# given, and the first time: make lab MANAGERS=3 WORKERS=2 FLAVOUR=pwd SWARM=init.
+# What is not given stays as the inventory has it.
 LAB_SHAPE := $(if $(MANAGERS),-e swarm_lab_managers=$(MANAGERS)) $(if $(WORKERS),-e swarm_lab_workers=$(WORKERS)) \
   $(if $(FLAVOUR),-e swarm_lab_flavour=$(FLAVOUR)) $(if $(SWARM),-e swarm_lab_preinit=$(if $(filter init,$(SWARM)),true,false))
 LAB_ARGS := $(if $(strip $(LAB_SHAPE)),$(LAB_SHAPE) -e swarm_lab_write_inventory=true)
@@ -30,9 +42,16 @@ LAB_ARGS := $(if $(strip $(LAB_SHAPE)),$(LAB_SHAPE) -e swarm_lab_write_inventory
 lab: $(READY)
 	$(BIN)/ansible-playbook playbooks/lab.yml $(LAB_ARGS)
 
-## Remove the lab's node containers, their data and their network.
+## Remove the lab's node containers, their data and their network; keep the images and the image archive.
 lab-down: $(READY)
 	$(BIN)/ansible-playbook playbooks/lab-nodes.yml -e swarm_lab_state=absent
+	@echo "Kept for the next 'make lab': the images built on this machine, the gallery's image archive" \
+	  "(gallery_archive_dir, ~/.cache/swarm-gallery by default) and the lab's inventory (inventories/lab/hosts.yml)." \
+	  "'make lab-clean' removes the images and the archive too."
+
+## make lab-down, then also the images built here and the gallery's image archive (the next lab builds them again).
+lab-clean: $(READY)
+	$(BIN)/ansible-playbook playbooks/lab-clean.yml
 
 ## What CI runs: lint, unit tests, the bad-input suite, the gallery's tests, then every Molecule scenario.
 test: lint unit bad-input app-test molecule

@@ -2,9 +2,12 @@
 
 The hosts are either addresses nobody answers on (TEST-NET-1, 192.0.2.0/24) or this
 machine reached with connection=local, where the checks only read. Every case asserts
-the exit status, the message, and a PLAY RECAP without a single change.
+the exit status, the message, and a PLAY RECAP without a single change. (A node name
+that is in neither the inventory nor the swarm needs a real swarm to ask: the ssh
+Molecule scenario checks remove-node.yml's refusal.)
 """
 
+import json
 import os
 import re
 import subprocess
@@ -56,9 +59,23 @@ def test_no_managers_group(tmp_path):
     assert_refused(*run("site.yml", hosts), r"with at least one manager\. managers: none; workers: w1")
 
 
+def test_missing_inventory(tmp_path):
+    hosts = tmp_path / "missing.yml"  # a mistyped path: Ansible warns, then goes on with no host
+    assert_refused(*run("site.yml", hosts), rf"The inventory {hosts} does not exist \(a mistyped -i\?\)\. Nothing was changed\.")
+
+
 def test_empty_inventory(tmp_path):
-    hosts = tmp_path / "missing.yml"  # a mistyped path: Ansible falls back to an empty inventory
+    hosts = tmp_path / "empty.yml"
+    hosts.write_text("all: {}\n")
     assert_refused(*run("site.yml", hosts), r"managers: none; workers: none")
+
+
+def test_lab_inventory_not_written_yet(tmp_path):
+    """A fresh clone: ansible.cfg's inventory is the lab's directory, whose hosts.yml `make lab` writes."""
+    lab = tmp_path / "inventories" / "lab"
+    lab.mkdir(parents=True)
+    assert_refused(*run("site.yml", lab), r"managers: none; workers: none; in both groups: none\. "
+                                           r"The local lab's inventory \(its hosts\.yml\) is written by `make lab`\.")
 
 
 def test_host_in_both_groups(tmp_path):
@@ -91,6 +108,50 @@ BAD_EXTRA_VARIABLES = {
                                            r"gallery_images\.app is empty"),
     "duration without a unit": ("site.yml", "gallery_healthcheck_interval=5",
                                 r"gallery_healthcheck_interval is '5': it takes a duration"),
+    # Ports: any role's *_port, and a list item's port, in 1..65535; two that must differ.
+    "port out of range": ("site.yml", "gallery_http_port=70000",
+                          r"n1: gallery_http_port is 70000: it takes a port, 1 to 65535\. Nothing was changed\."),
+    "port of a list item out of range": ("site.yml", '{"swarm_firewall_ports": [{"port": 0, "proto": "tcp"}]}',
+                                         r"n1: swarm_firewall_ports\[0\]\.port is 0: it takes a port, 1 to 65535\. "
+                                         r"Nothing was changed\."),
+    "cluster port on the gossip port": ("site.yml", "docker_swarm_listen_port=7946",
+                                        r"n1: docker_swarm_listen_port is 7946, the port of the gossip between the nodes: "
+                                        r"it takes another port \(2377 by default\)\. Nothing was changed\."),
+    # Addresses that are addresses.
+    "advertise address an interface's name": ("site.yml", "docker_swarm_advertise_addr=eth0",
+                                              r"n1: docker_swarm_advertise_addr is 'eth0': it takes the IPv4 address .* "
+                                              r"goes in docker_swarm_advertise_interface\. Nothing was changed\."),
+    "advertise address 0.0.0.0": ("site.yml", "docker_swarm_advertise_addr=0.0.0.0",
+                                  r"n1: docker_swarm_advertise_addr is '0\.0\.0\.0': it takes the IPv4 address"),
+    "firewall member a host name": ("site.yml", '{"swarm_firewall_enabled": true, "swarm_firewall_members": ["10.0.0.0/8", "node-1"]}',
+                                    r'n1: swarm_firewall_members holds "node-1": it takes IP addresses and networks in CIDR form'
+                                    r".* Nothing was changed\."),
+    "address pool not a network": ("site.yml", '{"docker_swarm_default_addr_pool": ["10.20.0.0"]}',
+                                   r"n1: docker_swarm_default_addr_pool holds '10\.20\.0\.0': it takes networks in CIDR form"
+                                   r".* Nothing was changed\."),
+    "subnet larger than its pool": ("site.yml", '{"docker_swarm_default_addr_pool": ["10.20.0.0/26"], "docker_swarm_subnet_size": 24}',
+                                    r"docker_swarm_subnet_size is 24, but the pool 10\.20\.0\.0/26 is smaller than a /24"),
+    # Timeouts and intervals above 0.
+    "timeout of zero": ("site.yml", "preflight_port_timeout=0",
+                        r"n1: preflight_port_timeout is 0: it takes a number of seconds above 0\. Nothing was changed\."),
+    "negative timeout": ("site.yml", "swarm_drain_timeout=-5",
+                         r"n1: swarm_drain_timeout is -5: it takes a number of seconds above 0\. Nothing was changed\."),
+    "interval of zero": ("site.yml", "swarm_settle_interval=0",
+                         r"n1: swarm_settle_interval is 0\.0: it takes a number of seconds above 0\."),
+    "update monitor of zero": ("site.yml", "gallery_update_monitor=0s",
+                               r"gallery_update_monitor is '0s': it takes a duration above zero.* Nothing was changed\."),
+    # Counts: none negative, and 1 or more where the role needs one.
+    "no gallery replica": ("site.yml", "gallery_replicas=0",
+                           r"gallery_replicas is 0: it takes 1 or more .* Nothing was changed\."),
+    "negative replica count": ("deploy.yml", "gallery_nginx_replicas=-2",
+                               r"gallery_nginx_replicas is -2: it takes 1 or more"),
+    "negative free space": ("site.yml", "preflight_min_free_gib=-1",
+                            r"n1: preflight_min_free_gib is -1: it takes a number, 0 or more\. Nothing was changed\."),
+    "subnet size beyond /29": ("site.yml", '{"docker_swarm_default_addr_pool": ["10.20.0.0/16"], "docker_swarm_subnet_size": 30}',
+                               r"n1: docker_swarm_subnet_size is 30: it takes a prefix length of 29 or less"),
+    # Names that exist.
+    "deploying manager not a manager": ("site.yml", "gallery_manager=nosuch",
+                                        r"gallery_manager is 'nosuch': it takes a host of the managers group \(n1\)"),
 }
 
 
@@ -98,6 +159,21 @@ BAD_EXTRA_VARIABLES = {
 def test_bad_extra_variable(tmp_path, playbook, variable, expected):
     hosts = inventory(tmp_path, managers={"n1": NOWHERE})
     assert_refused(*run(playbook, hosts, "-e", variable), expected)
+
+
+def test_values_at_the_edge_of_what_is_allowed_pass_the_checks(tmp_path):
+    """The checks refuse no legal value: the run goes on to contact the host, which nobody answers."""
+    hosts = inventory(tmp_path, managers={"n1": NOWHERE})
+    variables = {
+        "gallery_http_port": 65535, "docker_swarm_listen_port": 1, "docker_swarm_advertise_addr": "10.0.0.5",
+        # Host bits in a pool, as Docker takes them; a subnet size of 0 is Docker's 24.
+        "docker_swarm_default_addr_pool": ["10.20.0.1/16"], "docker_swarm_subnet_size": 0,
+        "swarm_firewall_enabled": True, "swarm_firewall_members": ["10.0.0.5", "10.1.0.0/16", "2001:db8::/32"],
+        "preflight_min_free_gib": 0, "gallery_update_delay": "0s", "gallery_redis_read_replicas": 0,
+        "swarm_settle_interval": 0.1, "gallery_manager": "n1",
+    }
+    returncode, output = run("site.yml", hosts, "-e", json.dumps(variables))
+    assert_refused(returncode, output, r"Unreachable: n1 ")
 
 
 def test_unreachable_host_stops_every_host(tmp_path):
@@ -148,6 +224,12 @@ def test_remove_node_given_a_group_or_a_pattern(tmp_path):
     hosts = inventory(tmp_path, managers={"n1": NOWHERE}, workers={"w1": {"ansible_host": "192.0.2.11"}})
     assert_refused(*run("remove-node.yml", hosts, "-e", "node=workers"), r"or its ID \(workers is a group\)\. Nothing was changed")
     assert_refused(*run("remove-node.yml", hosts, "-e", "node=w*"), r"Name the one node to remove")
+
+
+def test_drill_given_a_node_that_is_no_worker(tmp_path):
+    hosts = inventory(tmp_path, managers={"n1": NOWHERE}, workers={"w1": {"ansible_host": "192.0.2.11"}})
+    assert_refused(*run("drill.yml", hosts, "-e", "drill_node=nosuch"),
+                   r"drill_node must be one of the workers \(w1\).* Nothing was changed\.")
 
 
 def test_remove_node_of_the_only_manager(tmp_path):

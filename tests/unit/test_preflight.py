@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from preflight import (preflight_addresses, preflight_clock_spread, preflight_duplicates, preflight_failed_probes, preflight_port_targets,
-                       preflight_role_variables, preflight_unchecked_ports, preflight_unknown_variables)
+from preflight import (preflight_addresses, preflight_clock_spread, preflight_duplicates, preflight_failed_probes, preflight_out_of_range,
+                       preflight_port_targets, preflight_role_variables, preflight_unchecked_ports, preflight_unknown_variables)
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 SWARM_PORTS = [{"port": 7946, "proto": "tcp"}, {"port": 7946, "proto": "udp"}, {"port": 4789, "proto": "udp"}]
@@ -73,3 +73,34 @@ def test_hosts_are_told_apart_by_address_user_and_port():
     assert addresses == {"a": "192.0.2.1", "b": "192.0.2.1", "c": "c", "d": "ip10-0-0-1-s@gw", "e": "ip10-0-0-2-s@gw",
                          "f": "192.0.2.1:2222"}
     assert preflight_duplicates(addresses) == {"192.0.2.1": ["a", "b"]}
+
+
+def test_out_of_range_numbers_are_named_with_what_their_name_allows():
+    spec = preflight_role_variables(ROLES)["main"]
+    given = {"gallery_http_port": "70000", "docker_swarm_listen_port": 2377, "swarm_drain_timeout": "0",
+             "swarm_settle_interval": "-0.5", "preflight_min_free_gib": -1, "preflight_max_clock_skew": 0,
+             "gallery_stack_name": "gallery", "swarm_firewall_ports": [{"port": 7946, "proto": "udp"}, {"port": "0", "proto": "tcp"}]}
+    assert preflight_out_of_range(given, spec) == [
+        "gallery_http_port is 70000: it takes a port, 1 to 65535",
+        "swarm_drain_timeout is 0: it takes a number of seconds above 0",
+        "swarm_settle_interval is -0.5: it takes a number of seconds above 0",
+        "preflight_min_free_gib is -1: it takes a number, 0 or more",
+        "swarm_firewall_ports[1].port is 0: it takes a port, 1 to 65535",
+    ]
+
+
+def test_every_port_and_wait_of_the_roles_is_named_for_its_rule():
+    """Where these variables' ranges are checked: preflight_out_of_range, by their names (a renamed one would escape)."""
+    spec = preflight_role_variables(ROLES)["main"]
+    # The lab's numbers follow the same rules; its own checks are the lab's (make lab).
+    numbers = {name for name, option in spec.items() if option.get("type") in ("int", "float") and not name.startswith("swarm_lab_")}
+    ports = {name for name in numbers if name.endswith("_port")}
+    waits = {name for name in numbers if name.endswith(("_timeout", "_interval"))}
+    assert ports == {"docker_swarm_listen_port", "gallery_http_port"}
+    assert spec["swarm_firewall_ports"]["options"]["port"]["type"] == "int"
+    assert waits == {"gallery_deploy_timeout", "preflight_port_timeout", "swarm_activate_timeout", "swarm_drain_timeout",
+                     "swarm_ready_timeout", "swarm_settle_interval", "swarm_settle_timeout"}
+    # The others take 0 or more (the gallery's replicas and upload limit 1 or more: roles/gallery/tasks/validate.yml).
+    assert numbers - ports - waits == {"docker_engine_apt_cache_valid_time", "docker_swarm_subnet_size", "gallery_max_upload_bytes",
+                                       "gallery_multipart_overhead_bytes", "gallery_nginx_replicas", "gallery_replicas",
+                                       "preflight_max_clock_skew", "preflight_min_free_gib"}

@@ -1,7 +1,7 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from swarm_address import swarm_advertise_address
+from swarm_address import swarm_address_pool_problems, swarm_advertise_address
 
 
 def iface(name, ipv4=None, active=True):
@@ -75,3 +75,23 @@ def test_no_candidate_is_an_error():
     node = facts(iface("lo", "127.0.0.1"), iface("docker0", "172.17.0.1"))
     with pytest.raises(AnsibleFilterError, match="no network interface with an IPv4 address"):
         swarm_advertise_address(node)
+
+
+def test_pools_docker_takes_raise_no_problem():
+    # Host bits as Docker's CIDR parser takes them; a size of 0 is Docker's 24.
+    assert swarm_address_pool_problems(["10.20.0.1/16", " 10.30.0.0/24"], 24) == []
+    assert swarm_address_pool_problems(["10.20.0.0/16"], 0) == []
+    # Without pools the size is not read.
+    assert swarm_address_pool_problems([], 99) == []
+
+
+def test_pools_docker_refuses_are_each_named():
+    assert swarm_address_pool_problems(["10.20.0.0", "10.30.0.0/26", "nope/8"], 30) == [
+        "docker_swarm_subnet_size is 30: it takes a prefix length of 29 or less "
+        "(a /29 network holds 8 addresses, the fewest Docker allocates from).",
+        "docker_swarm_default_addr_pool holds '10.20.0.0': it takes networks in CIDR form, such as 10.20.0.0/16.",
+        "docker_swarm_default_addr_pool holds 'nope/8': it takes networks in CIDR form, such as 10.20.0.0/16.",
+    ]
+    assert swarm_address_pool_problems(["10.30.0.0/26"], 24) == [
+        "docker_swarm_subnet_size is 24, but the pool 10.30.0.0/26 is smaller than a /24: "
+        "give it a size of 26 or more, or a larger pool."]

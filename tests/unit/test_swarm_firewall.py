@@ -3,6 +3,7 @@ from ansible.errors import AnsibleFilterError
 
 from swarm_firewall import (
     swarm_firewall_addresses,
+    swarm_firewall_not_addresses,
     swarm_firewall_port_numbers,
     swarm_firewall_rich_rules,
     swarm_firewall_rich_rules_owned,
@@ -34,6 +35,11 @@ def test_addresses_split_by_family():
 def test_an_entry_that_is_not_an_address_is_an_error(member):
     with pytest.raises(AnsibleFilterError, match="swarm_firewall_members"):
         swarm_firewall_addresses(["192.0.2.1", member])
+
+
+def test_members_the_rules_cannot_be_written_from_are_listed_in_order():
+    members = ["192.0.2.1", "node1", "10.0.0.7/24", "300.1.1.1", " fd00::1", "10.0.0.0/33"]
+    assert swarm_firewall_not_addresses(members) == ["node1", "300.1.1.1", "10.0.0.0/33"]
 
 
 def test_port_numbers_by_protocol_accept_strings():

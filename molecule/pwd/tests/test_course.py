@@ -2,7 +2,7 @@
 
 Every fenced block `sh on <targets>` of the page runs in order: a node's
 block inside that node (`docker exec NODE sh -c BLOCK`, what a shell opened
-with `docker exec -it NODE sh` runs), a host block as the command below that
+with `docker exec -it NODE bash` runs), a host block as the command below that
 stands for it on this scenario. The output must match the block's `expect`
 comment; a block with a `repeat: SECONDS` comment is one the student runs
 again until it shows that (the swarm converges in the background), and so
@@ -53,10 +53,10 @@ def steps():
 
 def on_host(body):
     command = body.strip()
-    shell = re.fullmatch(r"docker exec -it (node\d+) sh", command)
+    shell = re.fullmatch(r"docker exec -it (node\d+) bash", command)
     if shell:
-        # The shell it opens, asked who it is.
-        argv = ["docker", "exec", container(shell[1]), "sh", "-c", "hostname"]
+        # The prompt of the shell it opens (stdout: bash -i writes its job-control warnings to stderr).
+        argv = ["docker", "exec", container(shell[1]), "bash", "-ic", 'echo "${PS1@P}"']
     else:
         assert command in HOST_COMMANDS, f"map {command!r} to what it does on this scenario"
         argv = HOST_COMMANDS[command]

@@ -1,5 +1,6 @@
-"""Choose the address a node advertises to the rest of the swarm."""
+"""Choose the address a node advertises to the rest of the swarm; judge the swarm's address pools."""
 
+import ipaddress
 from fnmatch import fnmatchcase
 
 from ansible.errors import AnsibleFilterError
@@ -85,6 +86,39 @@ def swarm_advertise_address(facts, address=None, interface=None, host="this host
     )
 
 
+def swarm_address_pool_problems(pools, subnet_size):
+    """What Docker would refuse at `docker swarm init` in the pools and the subnet size: a list of sentences.
+
+    Docker's rule (validateDefaultAddrPool): each pool is a network in CIDR form (host bits allowed); each
+    overlay network, a /subnet_size carved from a pool, is at most a /29 (8 addresses, the fewest its
+    allocator works with) and fits in every pool; a subnet size of 0 is its default, 24. Without pools
+    the size is not read (the role passes it with pools only).
+    """
+    if not pools:
+        return []
+    size = int(subnet_size) or 24
+    problems = []
+    if size > 29:
+        problems.append(f"docker_swarm_subnet_size is {subnet_size}: it takes a prefix length of 29 or less "
+                        "(a /29 network holds 8 addresses, the fewest Docker allocates from).")
+    for pool in pools:
+        text = str(pool).strip()
+        try:
+            network = ipaddress.ip_network(text, strict=False) if "/" in text else None
+        except ValueError:
+            network = None
+        if network is None:
+            problems.append(f"docker_swarm_default_addr_pool holds '{pool}': it takes networks in CIDR form, "
+                            "such as 10.20.0.0/16.")
+        elif network.prefixlen > size:
+            problems.append(f"docker_swarm_subnet_size is {subnet_size}, but the pool {pool} is smaller than a /{size}: "
+                            f"give it a size of {network.prefixlen} or more, or a larger pool.")
+    return problems
+
+
 class FilterModule:
     def filters(self):
-        return {"swarm_advertise_address": swarm_advertise_address}
+        return {
+            "swarm_advertise_address": swarm_advertise_address,
+            "swarm_address_pool_problems": swarm_address_pool_problems,
+        }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: gallery_swarm_state
-short_description: The swarm's node labels, a stack's overlay networks and whether a secret exists
+short_description: The swarm's nodes and their labels, a stack's overlay networks and whether a secret exists
 description:
   - Three reads through the Docker API in one module run; as three tasks (C(docker_node_info), C(docker_host_info),
     C(docker secret ls)) they cost three round trips to the manager on every run, including one that changes nothing.
@@ -29,8 +29,8 @@ requirements:
 """
 
 RETURN = r"""
-node_labels:
-  description: Each node's labels (C(Spec.Labels)), one dict per node.
+nodes:
+  description: Each node as C(hostname) (C(Description.Hostname)) and C(labels) (C(Spec.Labels), a dict).
   type: list
   returned: always
 networks:
@@ -69,7 +69,8 @@ def main():
         module.fail_json(msg=f"Reading the swarm's nodes, networks and secrets failed: {exc}")
     module.exit_json(
         changed=False,
-        node_labels=[node["Spec"].get("Labels") or {} for node in nodes],
+        nodes=[{"hostname": node["Description"]["Hostname"], "labels": node["Spec"].get("Labels") or {}}
+               for node in nodes],
         networks=[{"name": network["Name"], "encrypted": "encrypted" in (network.get("Options") or {})}
                   for network in sorted(networks, key=lambda n: n["Name"])],
         secret_exists=any(secret["Spec"]["Name"] == params["secret"] for secret in secrets),

@@ -3,6 +3,7 @@
 import copy
 import difflib
 import functools
+import re
 from pathlib import Path
 
 import yaml
@@ -53,6 +54,50 @@ def preflight_unknown_variables(names_by_host, known, prefixes):
     return [
         {"name": name, "hosts": sorted(hosts), "suggestion": next(iter(difflib.get_close_matches(name, known, 1, 0.8)), "")}
         for name, hosts in sorted(found.items())
+    ]
+
+
+def _out_of_range(name, number):
+    """What a number named `name` takes, when `number` is not that; None when it is.
+
+    The name tells what a number is for: every role names its ports *_port (an item of a list: port)
+    and its waits in seconds *_timeout or *_interval, so these rules cover all of them, the next role's too.
+    """
+    if re.search(r"(^|_)port$", name):
+        return None if 1 <= number <= 65535 else "a port, 1 to 65535"
+    if re.search(r"_(timeout|interval)$", name):
+        return None if number > 0 else "a number of seconds above 0"
+    # Counts, sizes, free space, clock skew: no role takes a negative one.
+    return None if number >= 0 else "a number, 0 or more"
+
+
+def _numbers(path, name, value, spec):
+    """(path, name, number) for each int or float of a variable's value, its items' included, after its spec."""
+    kind = spec.get("type")
+    if kind in ("int", "float"):
+        yield path, name, int(value) if kind == "int" else float(value)
+    options = spec.get("options")
+    if not options:
+        return
+    # A list of dicts (swarm_firewall_ports) is read item by item; a dict as one item.
+    items = [(f"{path}[{index}]", item) for index, item in enumerate(value)] if kind == "list" else [(path, value)]
+    for where, item in items:
+        for key, option in options.items():
+            if key in item:
+                yield from _numbers(f"{where}.{key}", key, item[key], option)
+
+
+def preflight_out_of_range(values, spec):
+    """The numbers among `values` ({variable: value given}) that their name's range refuses (_out_of_range).
+
+    One string per number, in the variables' order: "path is number: it takes what is allowed". The values
+    passed their specification first (validate_argument_spec), so each number converts.
+    """
+    return [
+        f"{path} is {number}: it takes {allowed}"
+        for variable, value in values.items()
+        for path, name, number in _numbers(variable, variable, value, spec[variable])
+        if (allowed := _out_of_range(name, number))
     ]
 
 
@@ -127,6 +172,7 @@ class FilterModule:
         return {
             "preflight_role_variables": preflight_role_variables,
             "preflight_unknown_variables": preflight_unknown_variables,
+            "preflight_out_of_range": preflight_out_of_range,
             "preflight_duplicates": preflight_duplicates,
             "preflight_addresses": preflight_addresses,
             "preflight_clock_spread": preflight_clock_spread,

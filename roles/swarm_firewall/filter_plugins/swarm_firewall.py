@@ -38,6 +38,17 @@ def swarm_firewall_addresses(members, family=None):
     return sorted(chosen, key=lambda a: (ipaddress.ip_network(a).version, ipaddress.ip_network(a)))
 
 
+def swarm_firewall_not_addresses(members):
+    """The members the rules cannot be written from (swarm_firewall_addresses would raise on them), in order."""
+    refused = []
+    for member in members:
+        try:
+            _canonical(member)
+        except AnsibleFilterError:
+            refused.append(member)
+    return refused
+
+
 def swarm_firewall_port_numbers(ports, proto):
     """The port numbers of `ports` (a list of {port, proto}) that use `proto`, sorted."""
     return [port for port, used in _ports(ports) if used == proto]
@@ -87,6 +98,7 @@ class FilterModule:
     def filters(self):
         return {
             "swarm_firewall_addresses": swarm_firewall_addresses,
+            "swarm_firewall_not_addresses": swarm_firewall_not_addresses,
             "swarm_firewall_port_numbers": swarm_firewall_port_numbers,
             "swarm_firewall_ufw_rules": swarm_firewall_ufw_rules,
             "swarm_firewall_ufw_added": swarm_firewall_ufw_added,
