@@ -134,6 +134,9 @@ BAD_EXTRA_VARIABLES = {
     # Timeouts and intervals above 0.
     "timeout of zero": ("site.yml", "preflight_port_timeout=0",
                         r"n1: preflight_port_timeout is 0: it takes a number of seconds above 0\. Nothing was changed\."),
+    "timeout of zero for a day-2 playbook": ("remove-node.yml", '{"node": "n1", "swarm_drain_timeout": 0}',
+                                             r"n1: swarm_drain_timeout is 0: it takes a number of seconds above 0\. "
+                                             r"Nothing was changed\."),
     "negative timeout": ("site.yml", "swarm_drain_timeout=-5",
                          r"n1: swarm_drain_timeout is -5: it takes a number of seconds above 0\. Nothing was changed\."),
     "interval of zero": ("site.yml", "swarm_settle_interval=0",
