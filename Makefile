@@ -8,7 +8,7 @@ READY := $(VENV)/.requirements-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := lab
-.PHONY: lab lab-down lab-clean test test-debian test-upgrade lint unit bad-input app-test molecule bench venv clean
+.PHONY: lab lab-down lab-clean test test-debian test-upgrade test-recovery lint unit bad-input app-test molecule bench venv clean
 
 venv: $(READY)
 
@@ -77,12 +77,18 @@ MOLECULE_TEST = $(BIN)/molecule test $(1) || { $(BIN)/python tests/failures.py a
 
 molecule: $(READY)
 	rm -f artifacts/junit-*.xml
-	$(call MOLECULE_TEST,--all --exclude upgrade)
+	$(call MOLECULE_TEST,--all --exclude upgrade --exclude recovery)
 
 ## A Debian 12 cluster moved to Debian 13 and its engine by upgrade.yml under load (a system upgrade per node: minutes).
 test-upgrade: $(READY)
 	rm -f artifacts/junit-*.xml
 	$(call MOLECULE_TEST,-s upgrade)
+
+## Backup and disaster recovery on three managers and a worker: a lost quorum,
+## then every manager's state, restored (backup.yml, restore.yml, restore-redis.yml: about 18 minutes).
+test-recovery: $(READY)
+	rm -f artifacts/junit-*.xml
+	$(call MOLECULE_TEST,-s recovery)
 
 ## A scenario on nodes of another Debian release (make test's run Debian 13):
 ## make test-debian [DEBIAN=bookworm] [SCENARIO=default] [APT_CHECK_VALID_UNTIL=false]

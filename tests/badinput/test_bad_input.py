@@ -155,6 +155,14 @@ BAD_EXTRA_VARIABLES = {
     # Names that exist.
     "deploying manager not a manager": ("site.yml", "gallery_manager=nosuch",
                                         r"gallery_manager is 'nosuch': it takes a host of the managers group \(n1\)"),
+    # Backups.
+    "no backup kept": ("backup.yml", '{"swarm_backup_dir": "/tmp", "swarm_backup_keep": 0}',
+                       r"swarm_backup_keep is 0: it takes 1 or more\. Nothing was changed\."),
+    "backup from a host that is no manager": ("backup.yml", '{"swarm_backup_dir": "/tmp", "swarm_backup_host": "w1"}',
+                                              r"swarm_backup_host is 'w1': it takes a host of the managers group \(n1\)\. "
+                                              r"Nothing was changed\."),
+    "backup without a directory": ("backup.yml", "gallery_stack_name=gallery",
+                                   r"Set swarm_backup_dir to the controller directory that keeps this swarm's backups"),
 }
 
 
@@ -162,6 +170,19 @@ BAD_EXTRA_VARIABLES = {
 def test_bad_extra_variable(tmp_path, playbook, variable, expected):
     hosts = inventory(tmp_path, managers={"n1": NOWHERE})
     assert_refused(*run(playbook, hosts, "-e", variable), expected)
+
+
+def test_restore_redis_without_the_backup_it_names(tmp_path):
+    hosts = inventory(tmp_path, managers={"n1": NOWHERE})
+    backups = tmp_path / "backups"
+    assert_refused(*run("restore-redis.yml", hosts, "-e", f"swarm_backup_dir={backups}"),
+                   rf"swarm_backup_dir={backups} is not a directory .* Nothing was changed\.")
+    (backups / "20261207T101500Z").mkdir(parents=True)
+    (backups / "20261207T101500Z" / "manifest.yml").write_text("host: n1\n")
+    (backups / "20261207T111500Z").mkdir()  # no manifest: a backup that failed halfway
+    assert_refused(*run("restore-redis.yml", hosts, "-e", f"swarm_backup_dir={backups}", "-e", "swarm_backup_name=20261207T111500Z"),
+                   rf"{backups} holds no complete backup named 20261207T111500Z \(it holds 20261207T101500Z\)\. "
+                   r"Nothing was changed\.")
 
 
 def test_values_at_the_edge_of_what_is_allowed_pass_the_checks(tmp_path):

@@ -100,7 +100,8 @@ def test_every_port_and_wait_of_the_roles_is_named_for_its_rule():
     assert spec["swarm_firewall_ports"]["options"]["port"]["type"] == "int"
     assert waits == {"gallery_deploy_timeout", "preflight_port_timeout", "swarm_activate_timeout", "swarm_drain_timeout",
                      "swarm_ready_timeout", "swarm_settle_interval", "swarm_settle_timeout"}
-    # The others take 0 or more (the gallery's replicas and upload limit 1 or more: roles/gallery/tasks/validate.yml).
+    # The others take 0 or more (the gallery's replicas and upload limit, and the backups kept, 1 or more:
+    # their roles' tasks/validate.yml).
     assert numbers - ports - waits == {"docker_engine_apt_cache_valid_time", "docker_swarm_subnet_size", "gallery_max_upload_bytes",
                                        "gallery_multipart_overhead_bytes", "gallery_nginx_replicas", "gallery_replicas",
-                                       "preflight_max_clock_skew", "preflight_min_free_gib"}
+                                       "preflight_max_clock_skew", "preflight_min_free_gib", "swarm_backup_keep"}

@@ -45,13 +45,16 @@ def playbook(name, *args, inventory=INVENTORY):
     """Run one of the project's playbooks against the scenario's inventory.
 
     Standard input is closed, as in CI: a question asked is a question unanswered.
-    The result's `output` holds stdout and stderr together.
+    The result's `output` holds stdout and stderr together; its `text` holds
+    them with every run of whitespace made one space, as Ansible wraps long
+    messages where it likes.
     """
     command = ["ansible-playbook", "-i", str(inventory), str(PROJECT / name), *args]
     # Molecule forces colours on; the tests read the output as text.
     env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
     result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, check=False)
     result.output = result.stdout + result.stderr
+    result.text = " ".join(result.output.split())
     return result
 
 
