@@ -3,8 +3,13 @@
 The tests share one cluster and run in file order; each leaves it whole for the next.
 """
 
+import os
+import stat
+from pathlib import Path
+
 import pytest
 import requests
+import yaml
 
 from swarm_testing import RUNNER, STACK, archive_copies, changed, make_png, node, playbook, replicas, swarm_nodes, upload
 
@@ -97,3 +102,23 @@ def test_a_drain_made_by_hand_stays(manager):
         assert "No node can run gallery_redis-replica" in result.output, result.output[-3000:]
     finally:
         manager.check_output("docker node update --availability active node3")
+
+
+def test_a_backup_of_the_only_manager_warns_and_lands_on_the_controller(manager):
+    """backup.yml over SSH with sudo: fetched files belong to the operator, named by inventory name and hostname."""
+    result = playbook("backup.yml")
+    assert result.returncode == 0, result.output[-3000:]
+    assert "Warning: swarm-1 is the swarm" in result.text and "only manager" in result.text
+    backups = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "backups"
+    (backup,) = backups.iterdir()
+    manifest = yaml.safe_load((backup / "manifest.yml").read_text())
+    assert (manifest["host"], manifest["hostname"]) == ("swarm-1", "node1")
+    assert manifest["redis"]["keys"] > 0
+    for path in backup.iterdir():
+        assert (path.stat().st_uid, stat.S_IMODE(path.stat().st_mode)) == (os.getuid(), 0o600)
+    nodes = swarm_nodes(manager)
+    assert {(n["Status"]["State"], n["Spec"]["Availability"]) for n in nodes.values()} == {("ready", "active")}
+    assert nodes["node1"]["ManagerStatus"]["Leader"]
+
+    refused = playbook("restore.yml", "-e", "confirm=yes")
+    assert refused.returncode != 0 and "The swarm is not lost" in refused.text
